@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { UUID_PATTERN } from './ids';
+
+export const AUDIT_QUEUE = 'audit';
+
+export const AUDIT_CATEGORIES = ['request', 'policy_decision', 'admin', 'governor'] as const;
+export const AuditCategorySchema = z.enum(AUDIT_CATEGORIES);
+export type AuditCategory = z.infer<typeof AuditCategorySchema>;
+
+const id = z.string().max(200);
+const uuid = z.string().regex(UUID_PATTERN, 'must be a UUID');
+
+/** One audited fact: a request through the gateway, a policy decision, an admin or governor action. */
+export const AuditEventSchema = z.object({
+  event_id: uuid,
+  category: AuditCategorySchema.default('request'),
+  occurred_at: z.iso.datetime({ offset: true }),
+  correlation_id: id,
+  causation_id: id.nullable(),
+  trace_id: z.string().regex(/^[0-9a-f]{32}$/).nullable(),
+  tenant_id: id.nullable(),
+  user_id: id.nullable(),
+  client_id: id.nullable(),
+  agent_id: id.nullable(),
+  route_id: id.nullable(),
+  method: z.string().max(16),
+  host: z.string().max(255),
+  path: z.string().max(2048),
+  status: z.number().int().min(0).max(999),
+  duration_ms: z.number().nonnegative(),
+  decision: z
+    .object({
+      allow: z.boolean(),
+      reasons: z.array(z.string().max(500)).max(50),
+      policy: z.string().max(200).nullable(),
+      decision_id: id.nullable(),
+    })
+    .nullable(),
+  sandbox_routed: z.boolean(),
+  trial_mode: z.boolean(),
+  upstream: z.string().max(2048).nullable(),
+  ip: z.string().max(64).nullable(),
+  user_agent: z.string().max(1024).nullable(),
+  error_code: z.string().max(200).nullable(),
+});
+export type AuditEvent = z.infer<typeof AuditEventSchema>;
+/** What producers hand over; `category` may be omitted for request events. */
+export type AuditEventInput = z.input<typeof AuditEventSchema>;
+
+/** The payload of one BullMQ job on the `audit` queue; the job id is `batch_id`. */
+export const AuditBatchSchema = z.object({
+  batch_id: uuid,
+  // Events are validated one by one by the writer, so one bad event cannot sink its batch.
+  events: z.array(z.unknown()).min(1),
+  traceparent: z.string().optional(),
+});
+export type AuditBatch = z.infer<typeof AuditBatchSchema>;

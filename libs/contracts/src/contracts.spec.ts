@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AuditEventSchema,
+  IntrospectionResponseSchema,
+  PolicyInputSchema,
+  PolicyResultSchema,
+  ProblemSchema,
+  impliedRoles,
+  roleIncludes,
+  uuidv7,
+  uuidv7Time,
+  UUID_PATTERN,
+} from './index';
+
+const event = {
+  event_id: uuidv7(),
+  occurred_at: '2026-11-22T10:00:00.000Z',
+  correlation_id: 'c-1',
+  causation_id: null,
+  trace_id: null,
+  tenant_id: 't1',
+  user_id: 'u1',
+  client_id: null,
+  agent_id: null,
+  route_id: 'r1',
+  method: 'GET',
+  host: 'api.example.com',
+  path: '/v1/things',
+  status: 200,
+  duration_ms: 3.2,
+  decision: { allow: true, reasons: ['rbac'], policy: 'gateway.authz', decision_id: 'd1' },
+  sandbox_routed: false,
+  trial_mode: false,
+  upstream: 'http://upstream',
+  ip: '127.0.0.1',
+  user_agent: 'curl',
+  error_code: null,
+};
+
+describe('uuidv7', () => {
+  it('is a version-7 UUID carrying the millisecond timestamp', () => {
+    const before = Date.now();
+    const id = uuidv7();
+    expect(id).toMatch(UUID_PATTERN);
+    expect(id[14]).toBe('7');
+    expect(uuidv7Time(id)).toBeGreaterThanOrEqual(before);
+    expect(uuidv7Time(id)).toBeLessThanOrEqual(Date.now() + 1);
+  });
+
+  it('sorts in creation order within one millisecond', () => {
+    const ids = Array.from({ length: 5000 }, () => uuidv7());
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe('roles', () => {
+  it('admin includes everything below it but not owner', () => {
+    expect(impliedRoles('admin')).toEqual(['admin', 'operator', 'developer', 'analyst', 'viewer']);
+    expect(roleIncludes('admin', 'viewer')).toBe(true);
+    expect(roleIncludes('admin', 'owner')).toBe(false);
+  });
+
+  it('customer stands outside the staff hierarchy', () => {
+    expect(impliedRoles('customer')).toEqual(['customer']);
+    expect(roleIncludes('owner', 'customer')).toBe(false);
+  });
+});
+
+describe('schemas', () => {
+  it('accepts a complete audit event and defaults its category to request', () => {
+    expect(AuditEventSchema.parse(event).category).toBe('request');
+  });
+
+  it('rejects an audit event whose id is not a UUID', () => {
+    const result = AuditEventSchema.safeParse({ ...event, event_id: 'x' });
+    expect(result.success).toBe(false);
+  });
+
+  it('tells active from inactive introspection answers', () => {
+    expect(IntrospectionResponseSchema.parse({ active: false })).toEqual({ active: false });
+    const active = IntrospectionResponseSchema.parse({ active: true, sub: 'u1', tenant_id: 't1', roles: ['viewer'] });
+    expect(active.active && active.roles).toEqual(['viewer']);
+    expect(IntrospectionResponseSchema.safeParse({ active: true, roles: ['emperor'] }).success).toBe(false);
+  });
+
+  it('validates the policy input and defaults obligations', () => {
+    const input = {
+      request: { method: 'POST', host: 'h', path: '/agents/a1/execute' },
+      route: { id: 'r', params: { id: 'a1' }, permission: 'agent:execute', requires_governor: false, cost: 1 },
+      subject: { authenticated: true, sub: 'u', tenant_id: 't', client_id: 'c', roles: ['customer'], is_governor: false, trial_mode: true, agent_id: 'a1' },
+      budget: { monthly_spend: 10, cap: 100 },
+    };
+    expect(PolicyInputSchema.parse(input)).toEqual(input);
+    expect(PolicyResultSchema.parse({ allow: false, reasons: ['budget_exceeded'] }).obligations).toEqual({});
+  });
+
+  it('requires the RFC 7807 members of a problem', () => {
+    expect(ProblemSchema.safeParse({ type: 'about:blank', title: 'Not Found', status: 404 }).success).toBe(true);
+    expect(ProblemSchema.safeParse({ title: 'Not Found', status: 404 }).success).toBe(false);
+  });
+});

@@ -1,0 +1,18 @@
+export { uuidv7, uuidv7Time, UUID_PATTERN } from './ids';
+export { ROLE_HIERARCHY, STANDALONE_ROLES, ROLES, RoleSchema, impliedRoles, roleIncludes } from './roles';
+export type { Role } from './roles';
+export {
+  AccessTokenClaimsSchema,
+  ActiveIntrospectionSchema,
+  InactiveIntrospectionSchema,
+  IntrospectionResponseSchema,
+  RevocationMessageSchema,
+  REVOCATION_CHANNEL,
+} from './tokens';
+export type { AccessTokenClaims, ActiveIntrospection, IntrospectionResponse, RevocationMessage } from './tokens';
+export { PolicyInputSchema, PolicyResultSchema, POLICY_DECISION_PATH } from './policy';
+export type { PolicyInput, PolicyResult } from './policy';
+export { AUDIT_QUEUE, AUDIT_CATEGORIES, AuditCategorySchema, AuditEventSchema, AuditBatchSchema } from './audit';
+export type { AuditCategory, AuditEvent, AuditEventInput, AuditBatch } from './audit';
+export { ProblemSchema, PROBLEM_CONTENT_TYPE } from './problem';
+export type { Problem } from './problem';

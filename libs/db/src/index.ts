@@ -1,0 +1,6 @@
+export { createDb, ensureDatabase, createTestDatabase } from './connection';
+export type { DbOptions, TestDatabase } from './connection';
+export { migrateToLatest, MigrationError } from './migrate';
+export type { Migration } from './migrate';
+export { sql } from 'kysely';
+export type { Kysely } from 'kysely';

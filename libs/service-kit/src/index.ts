@@ -1,0 +1,13 @@
+export { readConfig, exitOnConfigError, ConfigError, env } from './config';
+export { createLogger } from './logger';
+export type { Logger } from './logger';
+export { HttpProblem, sendProblem, statusTitle } from './problem';
+export { correlationId } from './correlation';
+export { createApp, errorHandler } from './app';
+export type { AppOptions, ReadinessCheck } from './app';
+export { startServer } from './server';
+export type { ServerOptions, RunningServer } from './server';
+export { startTelemetry } from './telemetry';
+export type { Telemetry } from './telemetry';
+export { MetricsRegistry } from './metrics';
+export type { Counter, Gauge, Histogram } from './metrics';

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import request from 'supertest';
+import { createApp, createLogger, env, HttpProblem, MetricsRegistry, readConfig, ConfigError, startServer } from './index';
+
+const logger = createLogger('test', 'silent');
+
+describe('readConfig', () => {
+  const shape = { PORT: env.port(3000), DATABASE_URL: env.url(), DEBUG: env.bool(false), TAGS: env.list(['a']) };
+
+  it('applies defaults and coerces types', () => {
+    expect(readConfig(shape, { DATABASE_URL: 'postgres://x/y', DEBUG: 'yes' })).toEqual({
+      PORT: 3000,
+      DATABASE_URL: 'postgres://x/y',
+      DEBUG: true,
+      TAGS: ['a'],
+    });
+  });
+
+  it('names the variable in one line when a value is bad or missing', () => {
+    expect(() => readConfig(shape, { DATABASE_URL: 'postgres://x/y', PORT: '99999' })).toThrow(/^config error: PORT: "99999" is invalid/);
+    expect(() => readConfig(shape, {})).toThrow(new ConfigError('DATABASE_URL', 'is required'));
+  });
+});
+
+describe('createApp', () => {
+  let healthy = true;
+  const metrics = new MetricsRegistry();
+  const app = createApp({
+    name: 'test',
+    logger,
+    metrics,
+    bodyLimit: '1kb',
+    checks: [
+      {
+        name: 'db',
+        check: async () => {
+          if (!healthy) throw new Error('connection refused');
+        },
+      },
+    ],
+    mount: (a) => {
+      a.post('/echo', (req, res) => {
+        res.json(req.body);
+      });
+      a.get('/teapot', () => {
+        throw new HttpProblem(418, 'short and stout', { title: "I'm a teapot", extensions: { code: 'teapot' } });
+      });
+      a.get('/boom', () => {
+        throw new Error('secret internal detail');
+      });
+    },
+  });
+
+  it('answers /health and reports failing readiness checks by name', async () => {
+    await request(app).get('/health').expect(200, { status: 'ok', service: 'test' });
+    await request(app).get('/ready').expect(200);
+    healthy = false;
+    const res = await request(app).get('/ready').expect(503);
+    expect(res.body.checks).toEqual([{ name: 'db', ok: false, error: 'connection refused' }]);
+    healthy = true;
+  });
+
+  it('echoes a given correlation id and makes one when absent or unsafe', async () => {
+    const given = await request(app).get('/health').set('X-Correlation-ID', 'abc-123');
+    expect(given.headers['x-correlation-id']).toBe('abc-123');
+    const unsafe = await request(app).get('/health').set('X-Correlation-ID', 'a b\tc');
+    expect(unsafe.headers['x-correlation-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('turns thrown problems into problem+json with instance and correlation id', async () => {
+    const res = await request(app).get('/teapot').set('X-Correlation-ID', 'cid-1').expect(418);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toEqual({
+      type: 'about:blank',
+      title: "I'm a teapot",
+      status: 418,
+      detail: 'short and stout',
+      instance: '/teapot',
+      correlation_id: 'cid-1',
+      code: 'teapot',
+    });
+  });
+
+  it('never leaks internals of unexpected errors', async () => {
+    const res = await request(app).get('/boom').expect(500);
+    expect(JSON.stringify(res.body)).not.toContain('secret');
+    expect(res.body.detail).toBe('an internal error occurred');
+  });
+
+  it('answers malformed and oversized bodies with problem+json', async () => {
+    const bad = await request(app).post('/echo').set('content-type', 'application/json').send('{"a":').expect(400);
+    expect(bad.body.detail).toBe('request body is not valid JSON');
+    const big = await request(app).post('/echo').send({ a: 'x'.repeat(2000) }).expect(413);
+    expect(big.headers['content-type']).toMatch(/problem\+json/);
+  });
+
+  it('answers unknown routes with a 404 problem', async () => {
+    const res = await request(app).get('/nope').expect(404);
+    expect(res.body.title).toBe('Not Found');
+  });
+
+  it('exposes Prometheus metrics', async () => {
+    const res = await request(app).get('/metrics').expect(200);
+    expect(res.text).toContain('# TYPE http_request_duration_seconds histogram');
+    expect(res.text).toMatch(/http_request_duration_seconds_count\{status="2xx"\} \d+/);
+  });
+});
+
+describe('startServer', () => {
+  it('drains in-flight requests before running shutdown hooks', async () => {
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const app = createApp({
+      name: 'drain',
+      logger,
+      mount: (a) =>
+        a.get('/slow', async (_req, res) => {
+          await new Promise<void>((r) => (release = r));
+          order.push('responded');
+          res.json({ done: true });
+        }),
+    });
+    const running = await startServer(app, { port: 0, host: '127.0.0.1', logger, handleSignals: false, onShutdown: [async () => void order.push('hook')] });
+    const inflight = fetch(`http://127.0.0.1:${running.port}/slow`).then((r) => r.json());
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = running.close();
+    release();
+    expect(await inflight).toEqual({ done: true });
+    await closed;
+    expect(order).toEqual(['responded', 'hook']);
+  });
+});

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { postgresAnswers, redisAnswers, startEmbeddedPostgres, startRedisServer } from './index';
+
+// The fall-backs used when a machine has no PostgreSQL or Redis of its own.
+describe('throw-away services', () => {
+  it('starts an embedded PostgreSQL that answers queries, and removes it', async () => {
+    const server = await startEmbeddedPostgres();
+    try {
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+      await client.end();
+      expect(rows[0]!.v).toMatch(/^\d+\.\d+/);
+    } finally {
+      await server.stop();
+    }
+    expect(await postgresAnswers(server.url)).toBe(false);
+  }, 120_000);
+
+  it('starts a redis-server on a free port when one is on PATH', async () => {
+    const server = await startRedisServer();
+    expect(server, 'redis-server must be on PATH on this machine').toBeDefined();
+    expect(await redisAnswers(server!.url)).toBe(true);
+    await server!.stop();
+  });
+});
