@@ -1,4 +1,4 @@
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
@@ -20,7 +20,8 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? serviceName,
     textMapPropagator: new W3CTraceContextPropagator(),
-    ...(exporting ? { traceExporter: new OTLPTraceExporter() } : { spanProcessors: [] }),
+    // Without an exporter spans are still created, so trace ids flow into logs and queue jobs.
+    spanProcessors: [exporting ? new tracing.BatchSpanProcessor(new OTLPTraceExporter()) : new tracing.NoopSpanProcessor()],
     instrumentations: [
       new HttpInstrumentation(),
       new ExpressInstrumentation(),
