@@ -3,6 +3,14 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '@cloud-stack/db';
 
+// What global-setup.ts provides; declared here so every project importing test-kit sees the types.
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    redisUrl: string;
+  }
+}
+
 /** The admin connection string of the test PostgreSQL server (a superuser on its `postgres` db). */
 export function adminDatabaseUrl(): string {
   return inject('databaseUrl');

@@ -9,13 +9,6 @@ import {
   type StartedService,
 } from './services';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    databaseUrl: string;
-    redisUrl: string;
-  }
-}
-
 /**
  * Makes sure the tests have a PostgreSQL and a Redis: the ones at DATABASE_URL / REDIS_URL
  * (default: the local servers), else throw-away ones started here, else one line on what is missing.

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@cloud-stack/service-kit';
+import { readIdentityConfig } from './index';
+
+describe('readIdentityConfig', () => {
+  it('has working defaults', () => {
+    const config = readIdentityConfig({});
+    expect(config).toMatchObject({
+      PORT: 3333,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/identity',
+      ISSUER: 'http://localhost:3333',
+      AUDIENCE: 'cloud-stack',
+      ACCESS_TOKEN_TTL_SECONDS: 900,
+    });
+  });
+
+  it('drops a trailing slash from the issuer', () => {
+    expect(readIdentityConfig({ ISSUER: 'https://id.example.com/' }).ISSUER).toBe('https://id.example.com');
+  });
+
+  it('names the variable of a bad value', () => {
+    expect(() => readIdentityConfig({ ACCESS_TOKEN_TTL_SECONDS: 'soon' })).toThrow(ConfigError);
+    expect(() => readIdentityConfig({ ACCESS_TOKEN_TTL_SECONDS: 'soon' })).toThrow(/ACCESS_TOKEN_TTL_SECONDS/);
+  });
+});

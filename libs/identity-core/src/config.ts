@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { env, readConfig } from '@cloud-stack/service-kit';
+
+/** Every variable identity reads, with its default; see apps/identity/README.md. */
+export const identityConfigShape = {
+  PORT: env.port(3333),
+  HOST: env.string('0.0.0.0'),
+  DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/identity'),
+  DATABASE_POOL_MAX: env.int(10, 1),
+  REDIS_URL: env.url('redis://127.0.0.1:6379'),
+  /** Prefixes every Redis channel and key identity uses (tests give each file its own). */
+  REDIS_PREFIX: z.string().default(''),
+  ISSUER: env.url('http://localhost:3333').transform((url) => url.replace(/\/+$/, '')),
+  AUDIENCE: env.string('cloud-stack'),
+  ACCESS_TOKEN_TTL_SECONDS: env.int(900, 1),
+  REFRESH_TOKEN_TTL_SECONDS: env.int(14 * 24 * 3600, 1),
+  /** Extra time a retired key stays in the JWKS after the last token it signed has expired. */
+  KEY_RETIRE_GRACE_SECONDS: env.int(300, 0),
+  /** scrypt cost: N = 2^SCRYPT_LOG_N, block size r, parallelism p (for new hashes; stored hashes carry theirs). */
+  SCRYPT_LOG_N: env.int(15, 1),
+  SCRYPT_R: env.int(8, 1),
+  SCRYPT_P: env.int(1, 1),
+  /** How long a successful client authentication is remembered (keyed by a hash of the secret). */
+  CLIENT_AUTH_CACHE_TTL_SECONDS: env.int(30, 0),
+  /** Verified access tokens remembered per instance (skips the ECDSA check on repeats); 0 disables. */
+  VERIFIED_TOKEN_CACHE_SIZE: env.int(10_000, 0),
+  /** How often revocations and signing keys are re-read from the database (besides Redis messages). */
+  SYNC_INTERVAL_SECONDS: env.int(10, 1),
+  BODY_LIMIT: env.string('100kb'),
+};
+
+export type IdentityConfig = { [K in keyof typeof identityConfigShape]: z.output<(typeof identityConfigShape)[K]> };
+
+/** Reads identity's configuration; a bad value throws a ConfigError naming the variable. */
+export function readIdentityConfig(source: Record<string, string | undefined> = process.env): IdentityConfig {
+  return readConfig(identityConfigShape, source);
+}

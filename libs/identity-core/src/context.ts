@@ -1,0 +1,136 @@
+import { createDb, ensureDatabase, type Kysely } from '@cloud-stack/db';
+import { MetricsRegistry, type Logger, type ReadinessCheck } from '@cloud-stack/service-kit';
+import { sql } from 'kysely';
+import type { IdentityConfig } from './config';
+import type { IdentityDatabase } from './db/schema';
+import { migrateIdentity } from './db/migrations';
+import { PasswordHasher } from './crypto/password';
+import { RedisBus } from './events/redis-bus';
+import { KeyStore, KEYS_CHANNEL } from './keys/key-store';
+import { RevocationStore } from './tokens/revocations';
+import { AccessTokens } from './tokens/access-token';
+import { RefreshTokens } from './tokens/refresh-tokens';
+import { Tenants } from './directory/tenants';
+import { Users } from './directory/users';
+import { Clients } from './directory/clients';
+import { ClientAuthenticator } from './oauth/client-auth';
+
+const CLIENTS_CHANNEL = 'identity:clients';
+
+/** Everything identity's routes need, opened once per process. */
+export interface IdentityContext {
+  readonly config: IdentityConfig;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly db: Kysely<IdentityDatabase>;
+  readonly bus: RedisBus;
+  readonly hasher: PasswordHasher;
+  readonly keys: KeyStore;
+  readonly revocations: RevocationStore;
+  readonly accessTokens: AccessTokens;
+  readonly refreshTokens: RefreshTokens;
+  readonly tenants: Tenants;
+  readonly users: Users;
+  readonly clients: Clients;
+  readonly clientAuth: ClientAuthenticator;
+  readonly checks: ReadinessCheck[];
+  /** Creates a new signing key, retires the old one and tells the other instances. */
+  rotateKey(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  readonly logger: Logger;
+  readonly metrics?: MetricsRegistry;
+  /** Create the database when missing and migrate it (default true). */
+  readonly migrate?: boolean;
+}
+
+export function scryptParams(config: IdentityConfig) {
+  return { logN: config.SCRYPT_LOG_N, r: config.SCRYPT_R, p: config.SCRYPT_P };
+}
+
+/** Connects to PostgreSQL and Redis, migrates, loads the signing keys and revocations. */
+export async function openIdentity(config: IdentityConfig, options: OpenOptions): Promise<IdentityContext> {
+  const { logger } = options;
+  if (options.migrate ?? true) await ensureDatabase(config.DATABASE_URL);
+  const db = createDb<IdentityDatabase>(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX, applicationName: 'identity' });
+  const bus = new RedisBus(config.REDIS_URL, config.REDIS_PREFIX, logger);
+  try {
+    if (options.migrate ?? true) {
+      const applied = await migrateIdentity(db);
+      if (applied.length) logger.info({ applied }, 'migrations applied');
+    }
+    await bus.connect();
+  } catch (err) {
+    await bus.close();
+    await db.destroy();
+    throw err;
+  }
+
+  const hasher = new PasswordHasher(scryptParams(config));
+  const keys = new KeyStore(db, { accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, retireGraceSeconds: config.KEY_RETIRE_GRACE_SECONDS });
+  await keys.init();
+  const revocations = new RevocationStore(db, bus, logger);
+  await revocations.start();
+  const accessTokens = new AccessTokens(keys, revocations, { issuer: config.ISSUER, audience: config.AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, verifiedCacheSize: config.VERIFIED_TOKEN_CACHE_SIZE });
+  const refreshTokens = new RefreshTokens(db, revocations, config.REFRESH_TOKEN_TTL_SECONDS);
+  const clients = new Clients(db, hasher);
+  const clientAuth = new ClientAuthenticator(clients, hasher, config.CLIENT_AUTH_CACHE_TTL_SECONDS * 1000);
+  clients.onChange = (clientId) => {
+    clientAuth.invalidate(clientId);
+    void bus.publish(CLIENTS_CHANNEL, { client_id: clientId });
+  };
+  await bus.subscribe(CLIENTS_CHANNEL, (raw) => clientAuth.invalidate(String((JSON.parse(raw) as { client_id?: unknown }).client_id)));
+  await bus.subscribe(KEYS_CHANNEL, () => void keys.reload());
+  bus.onResubscribed(() => void keys.reload());
+
+  // Catch what a missed Redis message would have told us; drop what has expired.
+  const timer = setInterval(() => {
+    void revocations.sync();
+    void keys.reload().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'key reload failed'));
+  }, config.SYNC_INTERVAL_SECONDS * 1000);
+  timer.unref();
+  const purge = setInterval(() => {
+    void Promise.all([revocations.purgeExpired(), refreshTokens.purgeExpired()]).catch((err: unknown) =>
+      logger.warn({ err: (err as Error).message }, 'purge failed'),
+    );
+  }, 3600 * 1000);
+  purge.unref();
+
+  let closed = false;
+  return {
+    config,
+    logger,
+    metrics: options.metrics ?? new MetricsRegistry(),
+    db,
+    bus,
+    hasher,
+    keys,
+    revocations,
+    accessTokens,
+    refreshTokens,
+    tenants: new Tenants(db),
+    users: new Users(db, hasher),
+    clients,
+    clientAuth,
+    checks: [
+      { name: 'postgres', check: async () => void (await sql`SELECT 1`.execute(db)) },
+      { name: 'redis', check: () => bus.ping() },
+    ],
+    async rotateKey() {
+      const kid = await keys.rotate();
+      await bus.publish(KEYS_CHANNEL, { kid });
+      logger.info({ kid }, 'signing key rotated');
+      return kid;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      clearInterval(purge);
+      await bus.close();
+      await db.destroy();
+    },
+  };
+}

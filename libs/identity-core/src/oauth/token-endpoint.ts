@@ -1,0 +1,140 @@
+import type { RequestHandler } from 'express';
+import type { Role } from '@cloud-stack/contracts';
+import type { IdentityContext } from '../context';
+import { sha256Hex } from '../crypto/hash';
+import { GRANT_TYPES, type ClientRow, type GrantType } from '../directory/clients';
+import { effectiveRoles } from '../directory/users';
+import type { IssuedAccessToken, TokenSubject } from '../tokens/access-token';
+import { OAuthError, noStore } from './errors';
+import { formParams, required, resolveScope } from './params';
+
+interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+}
+
+const INVALID_CREDENTIALS = 'invalid username or password';
+
+function userSubject(
+  user: { id: string; tenant_id: string; email: string; is_governor: boolean; trial_mode: boolean; agent_id: string | null },
+  roles: readonly string[],
+  clientId: string,
+  scope: string,
+): TokenSubject {
+  return {
+    sub: user.id,
+    client_id: clientId,
+    scope,
+    tenant_id: user.tenant_id,
+    roles: effectiveRoles(roles),
+    is_governor: user.is_governor,
+    trial_mode: user.trial_mode,
+    agent_id: user.agent_id,
+    email: user.email,
+  };
+}
+
+function respond(issued: IssuedAccessToken, refreshToken?: string): TokenResponse {
+  return {
+    access_token: issued.token,
+    token_type: 'Bearer',
+    expires_in: issued.claims.exp - issued.claims.iat,
+    scope: issued.claims.scope,
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+  };
+}
+
+/** POST /oauth/token (RFC 6749 §4.3, §4.4, §6): password, client_credentials, refresh_token. */
+export function tokenEndpoint(ctx: IdentityContext): RequestHandler {
+  const issued = ctx.metrics.counter('identity_tokens_issued_total', 'Access tokens issued, by grant type');
+
+  const refreshFor = async (client: ClientRow, grant: { familyId?: string; userId: string; tenantId: string; scope: string }, access: IssuedAccessToken, db = ctx.db) => {
+    if (!client.grant_types.includes('refresh_token')) return undefined;
+    const { token } = await ctx.refreshTokens.issue(
+      { ...grant, clientId: client.client_id, access: { jti: access.claims.jti, exp: access.claims.exp, sha256: sha256Hex(access.token) } },
+      db,
+    );
+    return token;
+  };
+
+  const password = async (client: ClientRow, params: Record<string, string>): Promise<TokenResponse> => {
+    const username = required(params, 'username');
+    const secret = required(params, 'password');
+    const scope = resolveScope(params.scope, client.scopes);
+    const found = await ctx.users.findForLogin(username);
+    // An unknown user costs the same scrypt as a wrong password, and gets the same answer.
+    const ok = found ? await ctx.hasher.verify(secret, found.user.password_hash) : await ctx.hasher.verifyDummy(secret);
+    if (!found || !ok) throw new OAuthError('invalid_grant', INVALID_CREDENTIALS);
+    // A tenant's client signs in only that tenant's users; platform clients sign in anyone.
+    if (found.user.tenant_id !== client.tenant_id && !(await ctx.tenants.isPlatform(client.tenant_id))) {
+      throw new OAuthError('invalid_grant', INVALID_CREDENTIALS);
+    }
+    const access = ctx.accessTokens.issue(userSubject(found.user, found.roles, client.client_id, scope));
+    const refresh = await refreshFor(client, { userId: found.user.id, tenantId: found.user.tenant_id, scope }, access);
+    return respond(access, refresh);
+  };
+
+  const clientCredentials = async (client: ClientRow, params: Record<string, string>): Promise<TokenResponse> => {
+    if (client.client_type !== 'confidential') throw new OAuthError('unauthorized_client', 'client_credentials needs a confidential client');
+    const scope = resolveScope(params.scope, client.scopes);
+    const access = ctx.accessTokens.issue({
+      sub: client.client_id,
+      client_id: client.client_id,
+      scope,
+      tenant_id: client.tenant_id,
+      roles: effectiveRoles(client.roles) as Role[],
+      is_governor: false,
+      trial_mode: false,
+      agent_id: null,
+      email: null,
+    });
+    return respond(access);
+  };
+
+  const refreshToken = async (client: ClientRow, params: Record<string, string>): Promise<TokenResponse> => {
+    const presented = required(params, 'refresh_token');
+    let scopeError: OAuthError | undefined;
+    const result = await ctx.refreshTokens.exchange(presented, client.client_id, async (row, trx) => {
+      const granted = row.scope.split(' ').filter(Boolean);
+      let scope: string;
+      try {
+        scope = params.scope === undefined ? row.scope : resolveScope(params.scope, granted);
+      } catch (err) {
+        scopeError = err as OAuthError;
+        return undefined;
+      }
+      const found = await ctx.users.findActive(row.user_id);
+      if (!found) return undefined;
+      const access = ctx.accessTokens.issue(userSubject(found.user, found.roles, client.client_id, scope));
+      const refresh = await refreshFor(client, { familyId: row.family_id, userId: row.user_id, tenantId: row.tenant_id, scope: row.scope }, access, trx);
+      return respond(access, refresh);
+    });
+    if (scopeError) throw scopeError;
+    if (!result.ok) {
+      if (result.reason === 'reused') ctx.logger.warn({ client_id: client.client_id }, 'refresh token reused: family revoked');
+      throw new OAuthError('invalid_grant', 'the refresh token is invalid, expired or revoked');
+    }
+    return result.value;
+  };
+
+  const grants: Record<GrantType, (client: ClientRow, params: Record<string, string>) => Promise<TokenResponse>> = {
+    password,
+    client_credentials: clientCredentials,
+    refresh_token: refreshToken,
+  };
+
+  return async (req, res) => {
+    noStore(res);
+    const params = formParams(req);
+    const grantType = required(params, 'grant_type');
+    const { client } = await ctx.clientAuth.authenticate(req, params);
+    if (!(GRANT_TYPES as readonly string[]).includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant type ${grantType} is not supported`);
+    if (!client.grant_types.includes(grantType)) throw new OAuthError('unauthorized_client', `this client may not use ${grantType}`);
+    const body = await grants[grantType as GrantType](client, params);
+    issued.inc({ grant_type: grantType });
+    res.status(200).json(body);
+  };
+}
