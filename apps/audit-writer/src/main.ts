@@ -1,0 +1,11 @@
+import { createLogger, exitOnConfigError, startServer, startTelemetry } from '@cloud-stack/service-kit';
+
+// Telemetry first: pg, ioredis and express load after it, so they can be instrumented.
+const telemetry = startTelemetry('audit-writer');
+const { readAuditWriterConfig } = await import('./config');
+const config = exitOnConfigError(() => readAuditWriterConfig());
+const logger = createLogger('audit-writer');
+
+const { createAuditWriterService } = await import('./app');
+const service = await createAuditWriterService(config, logger);
+await startServer(service.app, { port: config.PORT, host: config.HOST, logger, onShutdown: [() => service.close(), () => telemetry.shutdown()] });

@@ -1,0 +1,97 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
+import { context, propagation, trace, TraceFlags } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { AuditBatchSchema, uuidv7, type AuditEventInput } from '@cloud-stack/contracts';
+import { MetricsRegistry } from '@cloud-stack/service-kit';
+import { useRedisPrefix } from '@cloud-stack/test-kit';
+import { createAuditProducer } from '../src/index';
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    redisUrl: string;
+  }
+}
+
+const redis = useRedisPrefix('audit-producer');
+const queues: Queue[] = [];
+afterAll(async () => {
+  for (const q of queues) await q.close();
+});
+
+function openQueue(name: string): Queue {
+  const q = new Queue(name, { connection: { url: redis.url }, prefix: redis.prefix });
+  queues.push(q);
+  return q;
+}
+
+const event = (i: number): AuditEventInput => ({
+  event_id: uuidv7(),
+  occurred_at: new Date().toISOString(),
+  correlation_id: `c-${i}`,
+  causation_id: null,
+  trace_id: null,
+  tenant_id: 't',
+  user_id: null,
+  client_id: null,
+  agent_id: null,
+  route_id: null,
+  method: 'GET',
+  host: 'h',
+  path: '/',
+  status: 200,
+  duration_ms: 1,
+  decision: null,
+  sandbox_routed: false,
+  trial_mode: false,
+  upstream: null,
+  ip: null,
+  user_agent: null,
+  error_code: null,
+});
+
+describe('the audit producer', () => {
+  it('groups events into few jobs whose id is the batch id', async () => {
+    const producer = createAuditProducer({ connection: redis.url, prefix: redis.prefix, queueName: 'group', maxBatch: 100, lingerMs: 20 });
+    for (let i = 0; i < 250; i++) expect(producer.emit(event(i))).toBe(true);
+    await producer.close();
+    const jobs = await openQueue('group').getJobs(['waiting']);
+    expect(jobs.map((j) => j.data.events.length).sort()).toEqual([100, 100, 50]);
+    for (const j of jobs) {
+      const batch = AuditBatchSchema.parse(j.data);
+      expect(j.id).toBe(batch.batch_id);
+      expect(j.opts.attempts).toBeGreaterThan(1);
+      expect(j.opts.removeOnComplete).toEqual({ count: 1000 });
+    }
+    expect(producer.stats()).toEqual({ emitted: 250, enqueued: 250, dropped: 0, pending: 0 });
+  });
+
+  it('bounds its buffer: overflow and invalid events are refused, counted and logged', async () => {
+    const metrics = new MetricsRegistry();
+    const logged: unknown[] = [];
+    const logger = { warn: () => undefined, error: (obj: unknown) => void logged.push(obj) };
+    const producer = createAuditProducer({ connection: redis.url, prefix: redis.prefix, queueName: 'bounded', maxBuffered: 10, lingerMs: 50, metrics, logger: logger as never });
+    const accepted = Array.from({ length: 15 }, (_, i) => producer.emit(event(i))).filter(Boolean).length;
+    expect(accepted).toBe(10);
+    expect(producer.emit({ ...event(99), event_id: 'nope' })).toBe(false);
+    await producer.close();
+    expect(producer.stats()).toMatchObject({ emitted: 10, enqueued: 10, dropped: 6 });
+    const text = metrics.render();
+    expect(text).toMatch(/audit_producer_events_dropped_total\{reason="overflow"\} 5/);
+    expect(text).toMatch(/audit_producer_events_dropped_total\{reason="invalid"\} 1/);
+    expect(logged.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('carries the active W3C trace context in the job', async () => {
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const spanContext = { traceId, spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED };
+    const producer = createAuditProducer({ connection: redis.url, prefix: redis.prefix, queueName: 'traced', lingerMs: 1 });
+    context.with(trace.setSpanContext(context.active(), spanContext), () => producer.emit(event(1)));
+    await producer.close();
+    const [job] = await openQueue('traced').getJobs(['waiting']);
+    expect(job!.data.traceparent).toBe(`00-${traceId}-b7ad6b7169203331-01`);
+  });
+});

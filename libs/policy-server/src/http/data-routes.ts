@@ -1,0 +1,132 @@
+import { type Request, type RequestHandler, Router } from 'express';
+import { load as loadYaml } from 'js-yaml';
+import { randomUUID } from 'node:crypto';
+import { engineErrorDetails, isEngineError, MSG_EVAL_ERROR, OpaHttpError } from '../opa/errors';
+import { Ordered } from '../opa/json';
+import type { PolicyServerContext } from '../context';
+import { readBody } from './read-body';
+import { boolParam, sendJson } from './respond';
+import { traceIds } from './trace';
+
+const INPUT_KEY_MISSING = new Ordered({ code: 'api_usage_warning', message: "'input' key missing from the request" });
+
+interface InputDoc {
+  /** False when the request carried no input at all (OPA: input is undefined in the policy). */
+  readonly present: boolean;
+  readonly value?: unknown;
+}
+
+function docPath(req: Request): string[] {
+  return req.path
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        throw OpaHttpError.badRequest(`invalid path segment ${JSON.stringify(s)}`);
+      }
+    });
+}
+
+function parseBody(req: Request): InputDoc {
+  const raw: unknown = req.body;
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
+  if (text.trim() === '') return { present: false };
+  let doc: unknown;
+  try {
+    const type = req.headers['content-type'] ?? '';
+    doc = /yaml/i.test(type) ? loadYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw OpaHttpError.badRequest(`body contains malformed input document: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw OpaHttpError.badRequest('body contains malformed input document: the body must be a JSON object');
+  }
+  // Like OPA (Go's *interface{}), `"input": null` is the same as no input at all.
+  const value = (doc as { input?: unknown }).input;
+  return value === undefined || value === null ? { present: false } : { present: true, value };
+}
+
+function parseQueryInput(req: Request): InputDoc {
+  const v = (req.query as Record<string, unknown>).input;
+  const s = Array.isArray(v) ? v[v.length - 1] : v;
+  if (typeof s !== 'string' || s === '') return { present: false };
+  try {
+    return { present: true, value: JSON.parse(s) };
+  } catch (err) {
+    throw OpaHttpError.badRequest(`parameter contains malformed input document: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * The Data API: `GET|POST /v1/data[/{path}]`. Answers `{decision_id, metrics?, result?, warning?}`
+ * like OPA (result absent when the document is undefined) and logs the decision without waiting.
+ */
+export function dataRouter(ctx: PolicyServerContext): Router {
+  const router = Router();
+  const body = readBody(ctx.config.BODY_LIMIT);
+  const evalTimeoutNs = BigInt(ctx.config.EVAL_TIMEOUT_MS) * 1_000_000n;
+  // The engine's evaluator honours a step budget (QueryOptions.maxSteps) on evaluate() too.
+  const limits = ctx.config.EVAL_MAX_STEPS > 0 ? { maxSteps: ctx.config.EVAL_MAX_STEPS } : {};
+
+  const handle =
+    (readInput: (req: Request) => InputDoc, warnMissingInput: boolean): RequestHandler =>
+    (req, res) => {
+      const started = process.hrtime.bigint();
+      const path = docPath(req);
+      const input = readInput(req);
+      const parsed = process.hrtime.bigint();
+      const snapshot = ctx.store.current();
+      const decisionId = randomUUID(); // OPA's decision ids are UUIDv4 too
+      let outcome: { defined: true; result: unknown } | { defined: false };
+      let evaluated: bigint;
+      let failure: OpaHttpError | undefined;
+      try {
+        const options = input.present ? { ...limits, input: input.value, data: snapshot.data } : { ...limits, data: snapshot.data };
+        outcome = snapshot.set.evaluate(path, options);
+        evaluated = process.hrtime.bigint();
+        if (evaluated - parsed > evalTimeoutNs) {
+          failure = OpaHttpError.internal(MSG_EVAL_ERROR, [
+            { code: 'eval_cancel_error', message: `caller cancelled query execution: evaluation exceeded ${ctx.config.EVAL_TIMEOUT_MS}ms` },
+          ]);
+        }
+      } catch (err) {
+        evaluated = process.hrtime.bigint();
+        if (!isEngineError(err)) throw err;
+        outcome = { defined: false };
+        failure = OpaHttpError.internal(MSG_EVAL_ERROR, engineErrorDetails(err));
+      }
+      const metrics = {
+        counter_server_query_cache_hit: 1,
+        timer_rego_input_parse_ns: Number(parsed - started),
+        timer_rego_query_eval_ns: Number(evaluated - parsed),
+        timer_server_handler_ns: Number(process.hrtime.bigint() - started),
+      };
+      const defined = outcome.defined && !failure;
+      ctx.decisions?.log({
+        labels: ctx.labels,
+        decision_id: decisionId,
+        ...traceIds(req),
+        correlation_id: req.correlationId,
+        path: path.join('/'),
+        input: input.present ? input.value : undefined,
+        result: defined && outcome.defined ? outcome.result : undefined,
+        error: failure ? { code: failure.errors?.[0]?.code ?? failure.code, message: failure.errors?.[0]?.message ?? failure.message } : undefined,
+        requested_by: `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''}`,
+        timestamp: new Date().toISOString(),
+        metrics,
+        bundles: { [ctx.bundleName]: { revision: String(snapshot.revision) } },
+      });
+      if (failure) throw failure;
+      const response: Record<string, unknown> = { decision_id: decisionId };
+      if (boolParam(req, 'metrics')) response.metrics = metrics;
+      if (outcome.defined) response.result = outcome.result;
+      if (warnMissingInput && !input.present) response.warning = INPUT_KEY_MISSING;
+      sendJson(res, 200, new Ordered(response), boolParam(req, 'pretty'));
+    };
+
+  router.get(/.*/, handle(parseQueryInput, false));
+  router.post(/.*/, body, handle(parseBody, true));
+  return router;
+}

@@ -1,0 +1,139 @@
+import type { Logger } from '@cloud-stack/service-kit';
+import { MSG_COMPILE_ERROR, OpaHttpError, type OpaErrorDetail } from '../opa/errors';
+import { compileSet, type PolicySet, type StoredModule } from './engine';
+import { DataFileError, loadDirectory } from './load-directory';
+
+/** Everything one request needs, swapped as a whole: a request sees one revision from start to end. */
+export interface PolicySnapshot {
+  readonly revision: number;
+  readonly set: PolicySet;
+  readonly data: Record<string, unknown>;
+  readonly modules: ReadonlyMap<string, StoredModule>;
+  readonly activatedAt: string;
+}
+
+export interface LoadReport {
+  readonly ok: boolean;
+  readonly at: string;
+  readonly revision: number;
+  readonly message?: string;
+  readonly errors?: readonly OpaErrorDetail[];
+}
+
+export interface StoreStatus {
+  /** The directory loaded at least once (OPA: the bundle is activated). */
+  readonly activated: boolean;
+  readonly revision: number;
+  /** The latest attempt to load the directory, successful or not. */
+  readonly lastLoad?: LoadReport;
+}
+
+/**
+ * Holds the serving policy set. Every change (directory reload, PUT, DELETE) is compiled off to
+ * the side; only a set that compiled replaces the current one, by swapping one reference.
+ */
+export class PolicyStore {
+  private snapshot: PolicySnapshot;
+  private activated = false;
+  private lastLoad: LoadReport | undefined;
+  private loadSeq = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly dir?: string,
+  ) {
+    const empty = compileSet([]);
+    if (!empty.ok) throw new Error(`the Rego engine cannot compile an empty policy set: ${empty.message}`);
+    this.snapshot = { revision: 0, set: empty.set, data: {}, modules: new Map(), activatedAt: new Date().toISOString() };
+  }
+
+  current(): PolicySnapshot {
+    return this.snapshot;
+  }
+
+  status(): StoreStatus {
+    return { activated: this.activated, revision: this.snapshot.revision, lastLoad: this.lastLoad };
+  }
+
+  /** (Re)loads the policy directory; a broken directory keeps the serving set and is reported. */
+  async reload(): Promise<LoadReport> {
+    if (!this.dir) throw new TypeError('this store has no policy directory');
+    const seq = ++this.loadSeq;
+    const at = new Date().toISOString();
+    let loaded;
+    try {
+      loaded = await loadDirectory(this.dir);
+    } catch (err) {
+      const detail: OpaErrorDetail =
+        err instanceof DataFileError
+          ? { code: 'invalid_parameter', message: err.message, location: { file: err.file, row: 0, col: 0 } }
+          : { code: 'internal_error', message: err instanceof Error ? err.message : String(err) };
+      return this.report(seq, { ok: false, at, revision: this.snapshot.revision, message: `cannot read ${this.dir}`, errors: [detail] });
+    }
+    // A newer reload started while this one was reading: let it win.
+    if (seq !== this.loadSeq) return { ok: true, at, revision: this.snapshot.revision, message: 'superseded' };
+    const modules = new Map<string, StoredModule>();
+    for (const m of loaded.modules) modules.set(m.id, { id: m.id, source: m.source, origin: 'file' });
+    for (const m of this.snapshot.modules.values()) if (m.origin === 'api' && !modules.has(m.id)) modules.set(m.id, m);
+    const compiled = compileSet(modules.values());
+    if (!compiled.ok) {
+      return this.report(seq, { ok: false, at, revision: this.snapshot.revision, message: MSG_COMPILE_ERROR, errors: compiled.errors });
+    }
+    this.swap(compiled.set, modules, loaded.data);
+    this.activated = true;
+    return this.report(seq, { ok: true, at, revision: this.snapshot.revision });
+  }
+
+  /** PUT /v1/policies/{id}: compiles the set with the module added or replaced, then swaps. */
+  putPolicy(id: string, source: string): void {
+    const modules = new Map(this.snapshot.modules);
+    modules.set(id, { id, source, origin: 'api' });
+    this.commit(modules);
+  }
+
+  /** DELETE /v1/policies/{id}: the rest must still compile (other modules may import it). */
+  deletePolicy(id: string): void {
+    if (!this.snapshot.modules.has(id)) throw policyNotFound(id);
+    const modules = new Map(this.snapshot.modules);
+    modules.delete(id);
+    this.commit(modules);
+  }
+
+  getPolicy(id: string): StoredModule {
+    const m = this.snapshot.modules.get(id);
+    if (!m) throw policyNotFound(id);
+    return m;
+  }
+
+  listPolicies(): StoredModule[] {
+    return [...this.snapshot.modules.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  private commit(modules: Map<string, StoredModule>): void {
+    const compiled = compileSet(modules.values());
+    if (!compiled.ok) throw OpaHttpError.badRequest(MSG_COMPILE_ERROR, compiled.errors);
+    this.swap(compiled.set, modules, this.snapshot.data);
+  }
+
+  private swap(set: PolicySet, modules: ReadonlyMap<string, StoredModule>, data: Record<string, unknown>): void {
+    this.snapshot = { revision: this.snapshot.revision + 1, set, data, modules, activatedAt: new Date().toISOString() };
+  }
+
+  private report(seq: number, report: LoadReport): LoadReport {
+    if (seq !== this.loadSeq) return report;
+    this.lastLoad = report;
+    if (report.ok) {
+      this.logger.info({ dir: this.dir, revision: report.revision, modules: this.snapshot.modules.size }, 'policies loaded');
+    } else {
+      this.logger.error(
+        { dir: this.dir, revision: report.revision, errors: report.errors },
+        `policy load failed, still serving revision ${report.revision}: ${report.errors?.[0]?.message ?? report.message}`,
+      );
+    }
+    return report;
+  }
+}
+
+function policyNotFound(id: string): OpaHttpError {
+  return OpaHttpError.notFound(`storage_not_found_error: policy id ${JSON.stringify(id)}`);
+}

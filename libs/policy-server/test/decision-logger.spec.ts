@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, MetricsRegistry } from '@cloud-stack/service-kit';
+import { DecisionLogger, type DecisionLogEntry, type DecisionLogSink } from '../src/index';
+
+const logger = createLogger('policy-server-test', 'silent');
+
+function entry(n: number, input: unknown = { n }): DecisionLogEntry {
+  return {
+    labels: { id: 't' },
+    decision_id: `d${n}`,
+    path: 'p',
+    input,
+    result: true,
+    requested_by: '127.0.0.1:1',
+    timestamp: new Date().toISOString(),
+    metrics: {},
+  };
+}
+
+/** A sink that holds every batch until released: stands in for a slow queue. */
+function gatedSink() {
+  const batches: DecisionLogEntry[][] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const sink: DecisionLogSink = {
+    send: async (entries) => {
+      await gate;
+      batches.push([...entries]);
+    },
+    close: async () => undefined,
+  };
+  return { sink, batches, release };
+}
+
+describe('DecisionLogger', () => {
+  it('ships full batches and masks entries on the way out', async () => {
+    const { sink, batches, release } = gatedSink();
+    const dl = new DecisionLogger({ sink, logger, batchSize: 2, flushIntervalMs: 10_000, mask: ['/input/secret'] });
+    dl.log(entry(1, { secret: 's', keep: 1 }));
+    dl.log(entry(2));
+    dl.log(entry(3));
+    release();
+    await dl.flush();
+    expect(batches.map((b) => b.map((e) => e.decision_id))).toEqual([['d1', 'd2'], ['d3']]);
+    expect(batches[0]![0]).toMatchObject({ input: { keep: 1 }, erased: ['/input/secret'] });
+    expect(dl.shipped).toBe(3);
+  });
+
+  it('drops and counts entries beyond the buffer instead of waiting', async () => {
+    const { sink, release } = gatedSink();
+    const metrics = new MetricsRegistry();
+    const dl = new DecisionLogger({ sink, logger, metrics, bufferSize: 3, batchSize: 100, flushIntervalMs: 10_000 });
+    for (let i = 0; i < 10; i++) dl.log(entry(i));
+    expect(dl.dropped).toBe(7);
+    expect(metrics.render()).toMatch(/decision_logs_dropped_total 7/);
+    release();
+    await dl.close();
+    expect(dl.shipped).toBe(3);
+  });
+
+  it('counts a failed batch and keeps going', async () => {
+    let calls = 0;
+    const sink: DecisionLogSink = {
+      send: async () => {
+        if (calls++ === 0) throw new Error('queue down');
+      },
+      close: async () => undefined,
+    };
+    const dl = new DecisionLogger({ sink, logger, batchSize: 1 });
+    dl.log(entry(1));
+    dl.log(entry(2));
+    await dl.flush();
+    expect(dl.failed).toBe(1);
+    expect(dl.shipped).toBe(1);
+  });
+});

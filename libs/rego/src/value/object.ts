@@ -1,0 +1,117 @@
+import { compare } from './compare';
+import { keyOf } from './key';
+import type { MapKey, Value } from './types';
+
+interface Entry {
+  readonly key: Value;
+  value: Value;
+}
+
+/**
+ * A Rego object: keys may be any value. Lookups by string key are a plain Map hit.
+ * `entries()`/`keys()` iterate in insertion order; `sortedEntries()`/`sortedKeys()` in OPA's
+ * key order (what OPA serialises and what order-sensitive built-ins see).
+ * Mutate (`set`/`delete`) only while building; treat as immutable once shared.
+ */
+export class RegoObject {
+  private readonly map = new Map<MapKey, Entry>();
+  private sortedCache: Entry[] | undefined;
+  private sortedKeysCache: Value[] | undefined;
+
+  constructor(entries?: Iterable<readonly [Value, Value]>) {
+    if (entries) for (const [k, v] of entries) this.set(k, v);
+  }
+
+  /** Object with string keys from a JS record (values already Rego values). */
+  static fromRecord(rec: Readonly<Record<string, Value>>): RegoObject {
+    const o = new RegoObject();
+    for (const k of Object.keys(rec)) o.set(k, rec[k]!);
+    return o;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(k: Value): Value | undefined {
+    return this.map.get(keyOf(k))?.value;
+  }
+
+  has(k: Value): boolean {
+    return this.map.has(keyOf(k));
+  }
+
+  /** Inserts or replaces the value at k. */
+  set(k: Value, v: Value): this {
+    const mk = keyOf(k);
+    const e = this.map.get(mk);
+    if (e) e.value = v;
+    else {
+      this.map.set(mk, { key: k, value: v });
+      this.sortedCache = undefined;
+      this.sortedKeysCache = undefined;
+    }
+    return this;
+  }
+
+  delete(k: Value): boolean {
+    const ok = this.map.delete(keyOf(k));
+    if (ok) {
+      this.sortedCache = undefined;
+      this.sortedKeysCache = undefined;
+    }
+    return ok;
+  }
+
+  /**
+   * Visits entries in insertion order until `fn` returns false; answers whether it visited
+   * them all. Cheaper than `entries()` on hot paths (no generator).
+   */
+  every(fn: (key: Value, value: Value) => boolean): boolean {
+    for (const e of this.map.values()) if (!fn(e.key, e.value)) return false;
+    return true;
+  }
+
+  /** The stored entry for a key, when present (one hash lookup for key and value). */
+  lookup(k: Value): { readonly key: Value; readonly value: Value } | undefined {
+    return this.map.get(keyOf(k));
+  }
+
+  *entries(): IterableIterator<[Value, Value]> {
+    for (const e of this.map.values()) yield [e.key, e.value];
+  }
+
+  [Symbol.iterator](): IterableIterator<[Value, Value]> {
+    return this.entries();
+  }
+
+  *keys(): IterableIterator<Value> {
+    for (const e of this.map.values()) yield e.key;
+  }
+
+  *values(): IterableIterator<Value> {
+    for (const e of this.map.values()) yield e.value;
+  }
+
+  /** Entries sorted by key in OPA's total order (cached until the next key change). */
+  sortedEntries(): Array<[Value, Value]> {
+    if (!this.sortedCache) this.sortedCache = [...this.map.values()].sort((a, b) => compare(a.key, b.key));
+    return this.sortedCache.map((e) => [e.key, e.value]);
+  }
+
+  /** Keys in OPA's order; the array is shared (cached), do not mutate it. */
+  sortedKeys(): readonly Value[] {
+    if (!this.sortedKeysCache) {
+      if (!this.sortedCache) this.sortedCache = [...this.map.values()].sort((a, b) => compare(a.key, b.key));
+      this.sortedKeysCache = this.sortedCache.map((e) => e.key);
+    }
+    return this.sortedKeysCache;
+  }
+
+  /** Shallow copy (safe to mutate without touching this object). */
+  clone(): RegoObject {
+    const o = new RegoObject();
+    for (const e of this.map.values()) o.set(e.key, e.value);
+    return o;
+  }
+}

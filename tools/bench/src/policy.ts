@@ -1,0 +1,203 @@
+/**
+ * Policy benchmark: the gateway's authz decision (data.gateway.authz.decision, infra/policies)
+ * with realistic input, evaluated in-process and through the sidecar's HTTP API (1 and 10
+ * keep-alive connections), against the sidecar's GET /health in the same run as the baseline (and
+ * a bare node:http server, to show what loopback HTTP costs on this machine at all).
+ *
+ *   npm run bench:policy     (BENCH_ITERATIONS=20000 BENCH_HTTP_REQUESTS=5000 by default)
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { resolve } from 'node:path';
+import express from 'express';
+import { Redis } from 'ioredis';
+import { compileModules } from '@cloud-stack/rego';
+import { POLICY_DECISION_PATH, type PolicyInput } from '@cloud-stack/contracts';
+import { correlationId, createLogger, startServer } from '@cloud-stack/service-kit';
+import {
+  dataRouter,
+  healthRouter,
+  loadDirectory,
+  opaErrorHandler,
+  opaNotFound,
+  openPolicyServer,
+  policyRouter,
+  readPolicyServerConfig,
+} from '@cloud-stack/policy-server';
+import { load, percentile, round, type LoadFigure } from './policy-load';
+
+const POLICY_DIR = resolve(process.env.POLICY_DIR ?? 'infra/policies');
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20_000);
+const HTTP_REQUESTS = Number(process.env.BENCH_HTTP_REQUESTS ?? 5_000);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const input: PolicyInput = {
+  request: { method: 'POST', host: 'api.cloud-stack.test', path: '/v1/agents/agent-7/execute', correlation_id: '01935c8e-7c1a-7000-8000-000000000001' },
+  route: { id: 'agents.execute', params: { id: 'agent-7' }, permission: 'agent:execute', requires_governor: false, cost: 2 },
+  subject: {
+    authenticated: true,
+    sub: 'user-42',
+    tenant_id: 'tenant-acme',
+    client_id: 'console',
+    roles: ['analyst', 'developer'],
+    is_governor: false,
+    trial_mode: true,
+    agent_id: 'agent-7',
+  },
+  budget: { monthly_spend: 41.5, cap: 100 },
+};
+
+
+async function redisAvailable(): Promise<boolean> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    await redis.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function deletePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  // In-process: the compiled policy set, one evaluation per iteration.
+  const { modules, data } = await loadDirectory(POLICY_DIR);
+  const set = compileModules(modules.map((m) => ({ file: m.id, source: m.source })));
+  const path = [...POLICY_DECISION_PATH];
+  const warm = Math.max(1000, ITERATIONS / 10);
+  for (let i = 0; i < warm; i++) set.evaluate(path, { input, data });
+  const samples = new Float64Array(ITERATIONS);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < ITERATIONS; i++) {
+    const t0 = process.hrtime.bigint();
+    set.evaluate(path, { input, data });
+    samples[i] = Number(process.hrtime.bigint() - t0);
+  }
+  const elapsed = Number(process.hrtime.bigint() - started);
+  const sorted = Array.from(samples.sort());
+  const outcome = set.evaluate(path, { input, data });
+  const local = {
+    decisions_per_s: Math.round(ITERATIONS / (elapsed / 1e9)),
+    p50_us: round(percentile(sorted, 50) / 1e3, 2),
+    p99_us: round(percentile(sorted, 99) / 1e3, 2),
+  };
+
+  // Through HTTP: the sidecar composed as apps/policy-sidecar/src/app.ts does, decision logs on.
+  const logger = createLogger('policy-bench', process.env.LOG_LEVEL ?? 'warn');
+  const withRedis = await redisAvailable();
+  const prefix = `bench:policy:${randomBytes(4).toString('hex')}`;
+  const config = readPolicyServerConfig({
+    POLICY_DIR,
+    POLICY_WATCH: 'false',
+    DECISION_LOG_SINK: withRedis ? 'bullmq' : 'none',
+    REDIS_URL,
+    AUDIT_QUEUE_PREFIX: prefix,
+  });
+  const sidecar = async (sink: 'bullmq' | 'none') => {
+    const server = await openPolicyServer({ ...config, DECISION_LOG_SINK: sink }, { logger });
+    const app = express();
+    app.disable('x-powered-by');
+    app.disable('etag');
+    app.set('query parser', 'simple');
+    app.use(correlationId());
+    app.use(healthRouter(server));
+    app.use('/v1/data', dataRouter(server));
+    app.use('/v1/policies', policyRouter(server));
+    app.use(opaNotFound());
+    app.use(opaErrorHandler(logger));
+    const running = await startServer(app, { port: 0, host: '127.0.0.1', logger, handleSignals: false });
+    const close = async (): Promise<void> => {
+      await running.close();
+      await server.close();
+    };
+    return { base: `http://127.0.0.1:${running.port}`, close };
+  };
+  const logged = await sidecar(withRedis ? 'bullmq' : 'none');
+  // The same sidecar without decision logs: what shipping them costs.
+  const unlogged = await sidecar('none');
+  const base = logged.base;
+  // A bare node:http server answering `{}`: what this machine's loopback HTTP costs at all.
+  const bare = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}\n'));
+  });
+  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', () => r()));
+  const bareUrl = `http://127.0.0.1:${(bare.address() as { port: number }).port}/`;
+  const body = JSON.stringify({ input });
+  const figures: LoadFigure[] = [];
+  try {
+    for (const connections of [1, 10]) {
+      const requests = connections === 1 ? HTTP_REQUESTS : HTTP_REQUESTS * 2;
+      const warmup = Math.max(500, requests / 10);
+      figures.push(await load({ name: `bare_c${connections}`, url: bareUrl, method: 'GET', connections, requests, warmup }));
+      figures.push(await load({ name: `health_c${connections}`, url: `${base}/health`, method: 'GET', connections, requests, warmup }));
+      figures.push(await load({ name: `decision_c${connections}`, url: `${base}/v1/data/${path.join('/')}`, method: 'POST', body, connections, requests, warmup }));
+      if (connections === 1) {
+        const url = `${unlogged.base}/v1/data/${path.join('/')}`;
+        figures.push(await load({ name: 'decision_nolog_c1', url, method: 'POST', body, connections, requests, warmup }));
+      }
+    }
+  } finally {
+    bare.close();
+    await logged.close();
+    await unlogged.close();
+    if (withRedis) await deletePrefix(prefix);
+  }
+
+  const byName = Object.fromEntries(figures.map((f) => [f.name, f]));
+  const ratio = (a: number, b: number) => round(a / b, 2);
+  console.log(`policy benchmark: ${POLICY_DIR}, decision logs ${withRedis ? 'on (BullMQ, Redis)' : 'off (no Redis)'}`);
+  console.log(`decision result: ${JSON.stringify(outcome.defined ? outcome.result : undefined)}`);
+  console.log('');
+  console.log(`in-process        ${String(local.decisions_per_s).padStart(9)} decisions/s   p50 ${local.p50_us} µs   p99 ${local.p99_us} µs   (target p99 < 50 µs)`);
+  for (const f of figures) {
+    console.log(`${f.name.padEnd(17)} ${String(f.rps).padStart(9)} req/s         p50 ${f.p50_us} µs   p99 ${f.p99_us} µs   non-2xx ${f.non2xx}`);
+  }
+  const ratios = {
+    decision_vs_health_p50_c1: ratio(byName.decision_c1!.p50_us, byName.health_c1!.p50_us),
+    decision_vs_health_p99_c1: ratio(byName.decision_c1!.p99_us, byName.health_c1!.p99_us),
+    decision_vs_health_rps_c1: ratio(byName.decision_c1!.rps, byName.health_c1!.rps),
+    decision_vs_health_rps_c10: ratio(byName.decision_c10!.rps, byName.health_c10!.rps),
+    health_vs_bare_p50_c1: ratio(byName.health_c1!.p50_us, byName.bare_c1!.p50_us),
+    decision_vs_bare_p99_c1: ratio(byName.decision_c1!.p99_us, byName.bare_c1!.p99_us),
+    decision_logs_cost_p50_c1: ratio(byName.decision_c1!.p50_us, byName.decision_nolog_c1!.p50_us),
+    http_vs_inprocess_p50_c1: ratio(byName.decision_c1!.p50_us, local.p50_us),
+  };
+  console.log('');
+  console.log(`ratios: ${Object.entries(ratios).map(([k, v]) => `${k}=${v}`).join('  ')}`);
+  console.log(`targets: in-process p99 < 50 µs: ${local.p99_us < 50 ? 'met' : 'MISSED'}; HTTP p99 < 500 µs at 1 connection: ${byName.decision_c1!.p99_us < 500 ? 'met' : 'MISSED'}`);
+  console.log(
+    JSON.stringify({
+      bench: 'policy',
+      decision_logs: withRedis,
+      in_process: local,
+      http: figures,
+      ratios,
+      targets_met: { in_process_p99: local.p99_us < 50, http_p99_c1: byName.decision_c1!.p99_us < 500 },
+    }),
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
