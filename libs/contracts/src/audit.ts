@@ -10,6 +10,22 @@ export type AuditCategory = z.infer<typeof AuditCategorySchema>;
 const id = z.string().max(200);
 const uuid = z.string().regex(UUID_PATTERN, 'must be a UUID');
 
+/** Upper bound of an event's `details`, as UTF-8 bytes of its JSON text. */
+export const AUDIT_DETAILS_MAX_BYTES = 64 * 1024;
+
+function jsonBytes(value: unknown): number {
+  try {
+    return new TextEncoder().encode(JSON.stringify(value)).length;
+  } catch {
+    return Number.POSITIVE_INFINITY; // cycles, BigInt: not JSON
+  }
+}
+
+/** Producer-specific structured data (e.g. the policy sidecar's OPA decision log), bounded in size. */
+export const AuditDetailsSchema = z
+  .record(z.string(), z.unknown())
+  .refine((d) => jsonBytes(d) <= AUDIT_DETAILS_MAX_BYTES, `must serialize to at most ${AUDIT_DETAILS_MAX_BYTES} bytes of JSON`);
+
 /** One audited fact: a request through the gateway, a policy decision, an admin or governor action. */
 export const AuditEventSchema = z.object({
   event_id: uuid,
@@ -42,6 +58,8 @@ export const AuditEventSchema = z.object({
   ip: z.string().max(64).nullable(),
   user_agent: z.string().max(1024).nullable(),
   error_code: z.string().max(200).nullable(),
+  // Optional (absent means null), so producers and fixtures written before it still type-check.
+  details: AuditDetailsSchema.nullable().optional(),
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 /** What producers hand over; `category` may be omitted for request events. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AUDIT_DETAILS_MAX_BYTES,
   AuditEventSchema,
   IntrospectionResponseSchema,
   PolicyInputSchema,
@@ -75,6 +76,19 @@ describe('schemas', () => {
   it('rejects an audit event whose id is not a UUID', () => {
     const result = AuditEventSchema.safeParse({ ...event, event_id: 'x' });
     expect(result.success).toBe(false);
+  });
+
+  it('keeps an audit event\'s details, bounded by their serialized size', () => {
+    expect(AuditEventSchema.parse(event).details ?? null).toBeNull();
+    const details = { decision_log: { decision_id: 'd1', input: { a: [1, 2] }, result: { allow: true } } };
+    expect(AuditEventSchema.parse({ ...event, details }).details).toEqual(details);
+    expect(AuditEventSchema.parse({ ...event, details: null }).details).toBeNull();
+    expect(AuditEventSchema.safeParse({ ...event, details: ['not', 'an', 'object'] }).success).toBe(false);
+
+    const big = AuditEventSchema.safeParse({ ...event, details: { blob: 'x'.repeat(AUDIT_DETAILS_MAX_BYTES) } });
+    expect(big.success).toBe(false);
+    expect(big.error?.issues[0]?.path).toEqual(['details']);
+    expect(big.error?.issues[0]?.message).toMatch(/at most 65536 bytes/);
   });
 
   it('tells active from inactive introspection answers', () => {

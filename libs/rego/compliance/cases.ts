@@ -52,6 +52,14 @@ export function caseId(c: ComplianceCase): string {
 
 const MAX_STEPS = 2_000_000;
 
+/**
+ * opa.runtime() as OPA's test runner sets it up: no runtime term at all (the built-in then
+ * answers {}), unless the case gives an environment.
+ */
+function runtimeOf(c: ComplianceCase): Record<string, unknown> {
+  return c.env ? { env: c.env } : {};
+}
+
 /** Runs one case the way OPA's test runner does and says whether the expectation holds. */
 export function runCase(c: ComplianceCase): CaseOutcome {
   const id = caseId(c);
@@ -63,12 +71,15 @@ export function runCase(c: ComplianceCase): CaseOutcome {
       (c.modules ?? []).map((source, i) => ({ file: `test-${i}.rego`, source })),
       { strictBuiltinErrors: c.strict_error === true },
     );
-    rows = ps.query(c.query, { data: c.data ?? {}, input: c.input, inputTerm: c.input_term, maxSteps: MAX_STEPS, timeoutMs: 5_000, env: c.env ?? {} });
+    rows = ps.query(c.query, { data: c.data ?? {}, input: c.input, inputTerm: c.input_term, maxSteps: MAX_STEPS, timeoutMs: 5_000, env: c.env ?? {}, runtime: runtimeOf(c) });
   } catch (e) {
     if (!(e instanceof RegoError)) return done(false, `crash: ${e instanceof Error ? e.message : String(e)}`.slice(0, 200));
     if (!wantsError) return done(false, `unexpected ${e.code}: ${e.message}`.slice(0, 200));
     if (c.want_error_code && e.code !== c.want_error_code) return done(false, `want ${c.want_error_code}, got ${e.code}: ${e.message}`.slice(0, 200));
-    const texts = [e.message, `${e.code}: ${e.message}`, ...e.errors.map((d) => `${d.code}: ${d.message}`)];
+    // OPA's topdown Error.Error(): "<file>:<row>: <code>: <message>" when it has a location.
+    const located = (d: { code: string; message: string; location?: { file?: string; row: number } }): string[] =>
+      d.location?.file ? [`${d.location.file}:${d.location.row}: ${d.code}: ${d.message}`] : [];
+    const texts = [e.message, `${e.code}: ${e.message}`, ...located(e), ...e.errors.flatMap((d) => [`${d.code}: ${d.message}`, ...located(d)])];
     if (c.want_error && !texts.some((t) => t.includes(c.want_error!))) {
       return done(false, `error message mismatch: ${e.message}`.slice(0, 200));
     }

@@ -20,7 +20,11 @@ export interface CompileOptions {
 }
 export interface EvalOptions {
   readonly input?: unknown;
-  /** Base documents (JSON) merged under data. */
+  /**
+   * Base documents (JSON) merged under data. Treated as immutable: its conversion and the
+   * values of rules that depend only on data are cached by object identity, so pass a new
+   * object when the data changes.
+   */
   readonly data?: unknown;
   readonly builtinsOverride?: never;
   /** Step budget; exceeding it raises eval_cancel_error (guards against runaway policies). */
@@ -31,6 +35,11 @@ export interface EvalOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Receives print() output (dropped when absent, as OPA does by default). */
   readonly print?: (message: string) => void;
+  /**
+   * The whole value of opa.runtime() (JSON), as OPA's runtime term; `{}` is what OPA answers
+   * when it runs without one. Default: `{ env: <env> }`.
+   */
+  readonly runtime?: Readonly<Record<string, unknown>>;
 }
 export interface QueryOptions extends EvalOptions {
   /** Input given as Rego term source (OPA's input_term) instead of JSON. */
@@ -82,7 +91,7 @@ class CompiledPolicySet implements PolicySet {
   }
 
   private evaluator(options: EvalOptions, input: Value | undefined): Evaluator {
-    const ctx = new LazyBuiltinContext(options.env, options.print);
+    const ctx = new LazyBuiltinContext(options.env, options.print, options.runtime === undefined ? undefined : fromJSON(options.runtime));
     return new Evaluator(
       { root: this.policy.root, registry: this.reg, strict: this.strict, ctx, maxSteps: options.maxSteps, timeoutMs: options.timeoutMs },
       rootFrame(input, this.baseData(options.data)),

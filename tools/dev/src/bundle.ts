@@ -6,7 +6,7 @@
  *   tsx tools/dev/src/bundle.ts apps/identity
  */
 import { build, type Plugin } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 const appDir = process.argv[2];
@@ -23,10 +23,11 @@ const externalNpmPackages: Plugin = {
   },
 };
 
+const outdir = join(root, 'dist/apps', basename(resolve(appDir)));
 const entryPoints = ['src/main.ts', 'src/cli.ts'].map((f) => join(appDir, f)).filter((f) => existsSync(f));
 await build({
   entryPoints,
-  outdir: join(root, 'dist/apps', basename(resolve(appDir))),
+  outdir,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -35,3 +36,6 @@ await build({
   plugins: [externalNpmPackages],
   logLevel: 'info',
 });
+// The bundle is ESM; the root package.json is not, so mark the output folder.
+mkdirSync(outdir, { recursive: true });
+writeFileSync(join(outdir, 'package.json'), '{"type":"module"}\n');

@@ -1,9 +1,9 @@
-/** Columns of the CSV export, in order; `decision` is spread over four columns. */
+/** Columns of the CSV export, in order; `decision` is spread over four columns, `details` is JSON text. */
 export const CSV_COLUMNS = [
   'event_id', 'category', 'occurred_at', 'ingested_at', 'correlation_id', 'causation_id', 'trace_id', 'tenant_id',
   'user_id', 'client_id', 'agent_id', 'route_id', 'method', 'host', 'path', 'status', 'duration_ms',
   'decision_allow', 'decision_reasons', 'decision_policy', 'decision_id', 'sandbox_routed', 'trial_mode',
-  'upstream', 'ip', 'user_agent', 'error_code',
+  'upstream', 'ip', 'user_agent', 'error_code', 'details',
 ] as const;
 
 /**

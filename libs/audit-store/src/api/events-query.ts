@@ -36,8 +36,11 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.ou
   return parsed.data;
 }
 
-/** The JSON document of an event as the API returns it: the canonical event plus seq and ingested_at. */
-export const EVENT_DOC_SQL = `(${canonicalEventSql('e')} || jsonb_build_object('seq', e.seq, 'ingested_at', ${isoSql('e.ingested_at')}))`;
+/**
+ * The JSON document of an event as the API returns it: the canonical event plus seq and
+ * ingested_at, and `details` always present (null when the event has none).
+ */
+export const EVENT_DOC_SQL = `(${canonicalEventSql('e')} || jsonb_build_object('details', e.details, 'seq', e.seq, 'ingested_at', ${isoSql('e.ingested_at')}))`;
 export const CURSOR_TS_SQL = isoSql('e.occurred_at');
 
 /**

@@ -156,9 +156,49 @@ const writePath: Migration = {
 };
 
 /**
+ * `details jsonb`: producer-specific structured data (AuditEvent.details, e.g. the policy
+ * sidecar's OPA decision log). Added to audit_events (its partitions inherit it) and, when the
+ * integrity side is installed, to audit_events_archive and the audit_events_all view, whose
+ * `SELECT *` was expanded when it was created. Appending the column keeps the view's existing
+ * columns in place, so CREATE OR REPLACE VIEW keeps its grants.
+ */
+const details: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`ALTER TABLE audit_events ADD COLUMN details jsonb`.execute(db);
+    await sql`DO $$ BEGIN
+      IF to_regclass('audit_events_archive') IS NOT NULL THEN
+        ALTER TABLE audit_events_archive ADD COLUMN details jsonb;
+      END IF;
+      IF to_regclass('audit_events_all') IS NOT NULL THEN
+        CREATE OR REPLACE VIEW audit_events_all WITH (security_invoker = true) AS
+          SELECT * FROM audit_events UNION ALL SELECT * FROM audit_events_archive;
+      END IF;
+    END $$`.execute(db);
+  },
+  async down(db: Kysely<unknown>) {
+    await sql`DO $$ BEGIN
+      IF to_regclass('audit_events_all') IS NULL THEN
+        ALTER TABLE audit_events DROP COLUMN details;
+      ELSE
+        DROP VIEW audit_events_all;
+        ALTER TABLE audit_events DROP COLUMN details;
+        ALTER TABLE audit_events_archive DROP COLUMN details;
+        CREATE VIEW audit_events_all WITH (security_invoker = true) AS
+          SELECT * FROM audit_events UNION ALL SELECT * FROM audit_events_archive;
+        REVOKE ALL ON audit_events_all FROM PUBLIC;
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${literal(reader)}) THEN GRANT SELECT ON audit_events_all TO ${role(reader)}; END IF;
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${literal(platformAuditor)}) THEN GRANT SELECT ON audit_events_all TO ${role(platformAuditor)}; END IF;
+      END IF;
+    END $$`.execute(db);
+  },
+};
+
+/**
  * The write path's migrations (audit_events, audit_event_ids, audit_dead_letters, roles, RLS,
- * partition function). Names sort before the integrity side's (`2026_11_22_100_…`).
+ * partition function). `…_010_…` sorts before the integrity side's (`2026_11_22_100_…`);
+ * `…_200_audit_details` after it (and also works without it: the write path alone).
  */
 export const auditSchemaMigrations: Readonly<Record<string, Migration>> = {
   '2026_11_22_010_audit_write_path': writePath,
+  '2026_11_22_200_audit_details': details,
 };

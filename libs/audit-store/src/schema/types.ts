@@ -31,6 +31,8 @@ export interface AuditEventsTable {
   ip: string | null;
   user_agent: string | null;
   error_code: string | null;
+  /** AuditEvent.details: producer-specific JSON (migration `2026_11_22_200_audit_details`). */
+  details: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 }
 
 export interface AuditDecisionColumn {

@@ -10,9 +10,13 @@ export function isoSql(expr: string): string {
  * rendered to text (PostgreSQL prints jsonb with keys in a fixed order and fixed spacing), with
  * timestamps in UTC at microsecond precision and numbers through `numeric`, so the text does not
  * depend on session settings (TimeZone, DateStyle, extra_float_digits).
+ *
+ * `details` (migration `…_200_audit_details`) is a member only when it is not null: a row without
+ * details has exactly the canonical form (and row hash) it had before the column existed, so rows
+ * sealed before that migration still verify, while details written since are covered by the hash.
  */
 export function canonicalEventSql(a: string): string {
-  return `jsonb_build_object(
+  return `(jsonb_build_object(
     'event_id', ${a}.event_id::text,
     'category', ${a}.category::text,
     'occurred_at', ${isoSql(`${a}.occurred_at`)},
@@ -35,7 +39,8 @@ export function canonicalEventSql(a: string): string {
     'upstream', ${a}.upstream,
     'ip', ${a}.ip::text,
     'user_agent', ${a}.user_agent,
-    'error_code', ${a}.error_code)`;
+    'error_code', ${a}.error_code)
+    || CASE WHEN ${a}.details IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('details', ${a}.details::jsonb) END)`;
 }
 
 /** SQL for SHA-256 (bytea) of the canonical JSON of row `a`: the leaf hash sealed per event. */

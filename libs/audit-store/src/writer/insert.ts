@@ -32,9 +32,11 @@ export async function insertAuditEvents(db: Kysely<unknown>, events: readonly Au
         ${col((e) => e.host)}::text[], ${col((e) => e.path)}::text[], ${col((e) => e.status)}::int4[],
         ${col((e) => e.duration_ms)}::float8[], ${col((e) => (e.decision === null ? null : JSON.stringify(e.decision)))}::jsonb[],
         ${col((e) => e.sandbox_routed)}::bool[], ${col((e) => e.trial_mode)}::bool[], ${col((e) => e.upstream)}::text[],
-        ${col((e) => e.ip)}::text[], ${col((e) => e.user_agent)}::text[], ${col((e) => e.error_code)}::text[]
+        ${col((e) => e.ip)}::text[], ${col((e) => e.user_agent)}::text[], ${col((e) => e.error_code)}::text[],
+        ${col((e) => (e.details == null ? null : JSON.stringify(e.details)))}::jsonb[]
       ) AS t(event_id, category, occurred_at, correlation_id, causation_id, trace_id, tenant_id, user_id, client_id, agent_id,
-             route_id, method, host, path, status, duration_ms, decision, sandbox_routed, trial_mode, upstream, ip, user_agent, error_code)
+             route_id, method, host, path, status, duration_ms, decision, sandbox_routed, trial_mode, upstream, ip, user_agent, error_code,
+             details)
       ORDER BY event_id
     ), fresh AS (
       INSERT INTO audit_event_ids (event_id, occurred_at)
@@ -43,10 +45,11 @@ export async function insertAuditEvents(db: Kysely<unknown>, events: readonly Au
       RETURNING event_id
     )
     INSERT INTO audit_events (event_id, category, occurred_at, correlation_id, causation_id, trace_id, tenant_id, user_id, client_id,
-      agent_id, route_id, method, host, path, status, duration_ms, decision, sandbox_routed, trial_mode, upstream, ip, user_agent, error_code)
+      agent_id, route_id, method, host, path, status, duration_ms, decision, sandbox_routed, trial_mode, upstream, ip, user_agent, error_code,
+      details)
     SELECT i.event_id, i.category, i.occurred_at, i.correlation_id, i.causation_id, i.trace_id, i.tenant_id, i.user_id, i.client_id,
       i.agent_id, i.route_id, i.method, i.host, i.path, i.status, i.duration_ms, i.decision, i.sandbox_routed, i.trial_mode, i.upstream,
-      i.ip, i.user_agent, i.error_code
+      i.ip, i.user_agent, i.error_code, i.details
     FROM input i JOIN fresh f USING (event_id)`.execute(db);
   const written = Number(result.numAffectedRows ?? 0n);
   return { written, duplicates: n - written };

@@ -212,6 +212,29 @@ describe('audit read API', () => {
     expect((await get('/v1/audit/export?format=xml', 'tok-platform')).status).toBe(400);
   });
 
+  it('returns details from every read (events, event by id, trace, JSONL; CSV as JSON text)', async () => {
+    const details = { decision_log: { decision_id: 'd-x', input: { user: 'ali' }, result: { allow: true, note: 'a,"b"' } } };
+    const withDetails = makeEvent({ occurred_at: at(260), correlation_id: 'details-1', category: 'policy_decision', details });
+    const without = makeEvent({ occurred_at: at(261), correlation_id: 'details-1', causation_id: withDetails.event_id });
+    await insertEvents(db, [withDetails, without]);
+
+    expect((await get(`/v1/audit/events/${withDetails.event_id}`, 'tok-a').expect(200)).body.details).toEqual(details);
+    expect((await get(`/v1/audit/events/${without.event_id}`, 'tok-a').expect(200)).body).toHaveProperty('details', null);
+    const list = await get('/v1/audit/events?correlation_id=details-1', 'tok-a').expect(200);
+    expect(list.body.items.map((e: { details: unknown }) => e.details)).toEqual([null, details]);
+    const trace = await get('/v1/audit/traces/details-1', 'tok-a').expect(200);
+    expect(trace.body.events.map((e: { details: unknown }) => e.details)).toEqual([details, null]);
+
+    const jsonl = await get('/v1/audit/export?format=jsonl&correlation_id=details-1', 'tok-a').expect(200);
+    expect(jsonl.text.trim().split('\n').map((l) => JSON.parse(l).details)).toEqual([details, null]);
+    const csv = await get('/v1/audit/export?format=csv&correlation_id=details-1', 'tok-a').expect(200);
+    const [header, first, second] = csv.text.split('\r\n');
+    expect(header!.split(',').at(-1)).toBe('details');
+    const lastField = /,"((?:[^"]|"")*)"$/.exec(first!)?.[1];
+    expect(JSON.parse(lastField!.replace(/""/g, '"'))).toEqual(details);
+    expect(second!.endsWith(',')).toBe(true);
+  });
+
   it('verifies and publishes the public key', async () => {
     const signer = await loadDigestSigner(db);
     await sealClosedIntervals(db, signer, { intervalSeconds: 3600, graceSeconds: 60 });

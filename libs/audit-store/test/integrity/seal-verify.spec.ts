@@ -2,8 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from '@cloud-stack/db';
 import { createDb } from '@cloud-stack/db';
 import { useTestDatabase } from '@cloud-stack/test-kit';
-import { loadDigestSigner, sealClosedIntervals, verifyAuditLog, type DigestSigner } from '../../src/index';
-import { HOUR, insertEvents, makeEvent, openMigratedDb } from './helpers';
+import type { AuditEvent } from '@cloud-stack/contracts';
+import { loadDigestSigner, rowHashSql, sealClosedIntervals, verifyAuditLog, type DigestSigner } from '../../src/index';
+import { ensureMonthPartition, HOUR, insertEvents, makeEvent, openMigratedDb } from './helpers';
 
 const testDb = useTestDatabase('audit_seal');
 const seal = { intervalSeconds: 3600, graceSeconds: 60 };
@@ -56,6 +57,43 @@ describe('sealing and verifying the audit log', () => {
     expect(report.ok).toBe(false);
     expect(report.rows_modified).toEqual({ ids: [target.event_id], count: 1 });
     expect(report.rows_deleted.count).toBe(0);
+  });
+
+  it('covers details in the row hash: changing, adding or removing them names the row', async () => {
+    const events = [5, 20, 35, 50].map((m, i) =>
+      makeEvent({ occurred_at: new Date(base + m * 60_000).toISOString(), details: i < 3 ? { decision_log: { decision_id: `d-${i}`, result: { allow: true } } } : null }));
+    await insertEvents(db, events);
+    await sealClosedIntervals(db, signer, seal);
+    expect(await verifyAuditLog(db, window)).toMatchObject({ ok: true, rows_checked: 4 });
+
+    const [changed, removed, kept, added] = events as [AuditEvent, AuditEvent, AuditEvent, AuditEvent];
+    await sql`UPDATE audit_events SET details = jsonb_set(details, '{decision_log,result,allow}', 'false') WHERE event_id = ${changed.event_id}::uuid`.execute(db);
+    await sql`UPDATE audit_events SET details = NULL WHERE event_id = ${removed.event_id}::uuid`.execute(db);
+    await sql`UPDATE audit_events SET details = '{}' WHERE event_id = ${added.event_id}::uuid`.execute(db);
+    const report = await verifyAuditLog(db, window);
+    expect(report.ok).toBe(false);
+    expect([...report.rows_modified.ids].sort()).toEqual([changed.event_id, removed.event_id, added.event_id].sort());
+    expect(report.rows_modified.ids).not.toContain(kept.event_id);
+  });
+
+  it('hashes a row without details exactly as before the details column existed', async () => {
+    // Row hash of this event under the canonical form that predates migration 2026_11_22_200_audit_details
+    // (computed with that code): rows sealed before the migration keep verifying.
+    const SEALED_BEFORE_DETAILS = '8ae47a7042e1d2e7660640ee9daf735dceaf5325a4e07f90e58d66035d6ae5d7';
+    const occurred = '2026-11-22T10:00:00.123456Z';
+    await ensureMonthPartition(db, new Date(occurred));
+    const golden: AuditEvent = {
+      event_id: '019aab3c-7d10-7000-8000-000000000001', category: 'admin', occurred_at: occurred, correlation_id: 'golden', causation_id: null,
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', tenant_id: 'tenant-a', user_id: 'u1', client_id: 'c1', agent_id: null, route_id: 'cp.orders',
+      method: 'POST', host: 'api.example.test', path: '/orders', status: 201, duration_ms: 12.5,
+      decision: { allow: true, reasons: ['role ok'], policy: 'gateway/authz', decision_id: 'd-1' }, sandbox_routed: false, trial_mode: true,
+      upstream: 'http://cp.internal', ip: '10.0.0.1', user_agent: 'vitest', error_code: null,
+    };
+    await insertEvents(db, [golden]);
+    const hash = async () => (await sql<{ h: string }>`SELECT encode(${sql.raw(rowHashSql('e'))}, 'hex') AS h FROM audit_events_all e WHERE e.event_id = ${golden.event_id}::uuid`.execute(db)).rows[0]!.h;
+    expect(await hash()).toBe(SEALED_BEFORE_DETAILS);
+    await sql`UPDATE audit_events SET details = '{"k": 1}' WHERE event_id = ${golden.event_id}::uuid`.execute(db);
+    expect(await hash()).not.toBe(SEALED_BEFORE_DETAILS);
   });
 
   it('names a row DELETEd after sealing as deleted', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
-import { uuidv7 } from '@cloud-stack/contracts';
+import { AUDIT_DETAILS_MAX_BYTES, uuidv7 } from '@cloud-stack/contracts';
 import { sql, type Kysely } from '@cloud-stack/db';
 import { createAuditProducer, type AuditProducer } from '@cloud-stack/audit-producer';
 import { MetricsRegistry } from '@cloud-stack/service-kit';
@@ -72,6 +72,24 @@ describe('the audit writer', () => {
     expect(JSON.parse(rows[0]!.payload)).toEqual(bad);
     expect(rows[1]!.reason).toMatch(/^invalid batch/);
     expect(await metrics.render()).toMatch(/audit_writer_dead_letters_total\{reason="validation"\} 2/);
+  });
+
+  it('stores an event\'s details end to end, and dead-letters details over the size bound', async () => {
+    const details = { decision_log: { decision_id: 'd-9', path: 'gateway/authz/decision', input: { subject: { sub: 'u1' } }, result: { allow: false }, metrics: { timer_server_handler_ns: 1200 } } };
+    const e = event({ category: 'policy_decision', details });
+    const huge = event({ details: { blob: 'x'.repeat(AUDIT_DETAILS_MAX_BYTES) } });
+    producer.emit(e);
+    producer.emit(huge);
+    await producer.flush();
+    await eventually(async () => (await rowsOf(e.event_id)) === 1);
+    const { rows } = await sql<{ details: unknown }>`SELECT details FROM audit_events WHERE event_id = ${e.event_id}::uuid`.execute(db);
+    expect(rows[0]!.details).toEqual(details);
+    expect((await sql<{ details: unknown }>`SELECT details FROM audit_events WHERE details IS NULL LIMIT 1`.execute(db)).rows).toHaveLength(1);
+
+    const deadOf = async () => (await sql<{ reason: string }>`SELECT reason FROM audit_dead_letters WHERE event_id = ${huge.event_id}`.execute(db)).rows;
+    await eventually(async () => (await deadOf()).length === 1);
+    expect((await deadOf())[0]!.reason).toMatch(/^invalid event: details: must serialize to at most 65536 bytes/);
+    expect(await rowsOf(huge.event_id)).toBe(0);
   });
 
   it('has monthly partitions from last month to three months ahead, and makes one for a far-off event', async () => {

@@ -1,8 +1,8 @@
 import { uuidv7, type AuditEventInput } from '@cloud-stack/contracts';
 import type { DecisionLogEntry } from './types';
 
-/** An audit event of category `policy_decision` that also carries the OPA-shaped entry. */
-export type DecisionAuditEvent = AuditEventInput & { readonly decision_log: DecisionLogEntry };
+/** An audit event of category `policy_decision` that carries the OPA-shaped entry under `details.decision_log`. */
+export type DecisionAuditEvent = AuditEventInput & { readonly details: { readonly decision_log: DecisionLogEntry } };
 
 function obj(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -55,6 +55,6 @@ export function toAuditEvent(entry: DecisionLogEntry): DecisionAuditEvent {
     ip: entry.requested_by.slice(0, 64) || null,
     user_agent: null,
     error_code: entry.error?.code.slice(0, 200) ?? null,
-    decision_log: entry,
+    details: { decision_log: entry },
   };
 }

@@ -23,7 +23,7 @@ function within(ms: number, work: Promise<void>): Promise<void> {
 /**
  * Hands decision logs to the shared audit producer (@cloud-stack/audit-producer), which groups
  * them into BullMQ jobs on the `audit` queue (`AuditBatch`): each event is a `policy_decision`
- * audit event carrying the OPA-shaped entry under `decision_log`.
+ * audit event carrying the OPA-shaped entry under `details.decision_log`.
  */
 export function auditQueueDecisionLogSink(options: AuditQueueSinkOptions): DecisionLogSink & { readonly producer: AuditProducer } {
   const producer = createAuditProducer({

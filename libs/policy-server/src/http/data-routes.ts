@@ -8,6 +8,7 @@ import { readBody } from './read-body';
 import { boolParam, sendJson } from './respond';
 import { traceIds } from './trace';
 
+const EVAL_CANCELLED = { code: 'eval_cancel_error', message: 'caller cancelled query execution' } as const;
 const INPUT_KEY_MISSING = new Ordered({ code: 'api_usage_warning', message: "'input' key missing from the request" });
 
 interface InputDoc {
@@ -67,8 +68,12 @@ export function dataRouter(ctx: PolicyServerContext): Router {
   const router = Router();
   const body = readBody(ctx.config.BODY_LIMIT);
   const evalTimeoutNs = BigInt(ctx.config.EVAL_TIMEOUT_MS) * 1_000_000n;
-  // The engine's evaluator honours a step budget (QueryOptions.maxSteps) on evaluate() too.
-  const limits = ctx.config.EVAL_MAX_STEPS > 0 ? { maxSteps: ctx.config.EVAL_MAX_STEPS } : {};
+  // The engine stops a runaway evaluation itself (time and step budgets) with eval_cancel_error;
+  // the check after evaluate() only catches a built-in that blocked past the deadline.
+  const limits = {
+    timeoutMs: ctx.config.EVAL_TIMEOUT_MS,
+    ...(ctx.config.EVAL_MAX_STEPS > 0 ? { maxSteps: ctx.config.EVAL_MAX_STEPS } : {}),
+  };
 
   const handle =
     (readInput: (req: Request) => InputDoc, warnMissingInput: boolean): RequestHandler =>
@@ -87,15 +92,15 @@ export function dataRouter(ctx: PolicyServerContext): Router {
         outcome = snapshot.set.evaluate(path, options);
         evaluated = process.hrtime.bigint();
         if (evaluated - parsed > evalTimeoutNs) {
-          failure = OpaHttpError.internal(MSG_EVAL_ERROR, [
-            { code: 'eval_cancel_error', message: `caller cancelled query execution: evaluation exceeded ${ctx.config.EVAL_TIMEOUT_MS}ms` },
-          ]);
+          failure = OpaHttpError.internal(MSG_EVAL_ERROR, [EVAL_CANCELLED]);
         }
       } catch (err) {
         evaluated = process.hrtime.bigint();
         if (!isEngineError(err)) throw err;
         outcome = { defined: false };
-        failure = OpaHttpError.internal(MSG_EVAL_ERROR, engineErrorDetails(err));
+        const details = engineErrorDetails(err);
+        // OPA reports a cancelled query with one fixed detail and no location.
+        failure = OpaHttpError.internal(MSG_EVAL_ERROR, details.some((d) => d.code === 'eval_cancel_error') ? [EVAL_CANCELLED] : details);
       }
       const metrics = {
         counter_server_query_cache_hit: 1,

@@ -119,6 +119,14 @@ export function goSprintf(format: string, args: readonly FmtArg[]): string {
     }
     out += format.slice(i, pct);
     i = pct + 1;
+    // The common case, a bare ASCII verb (%s, %v, %d): no flags, width or precision to parse.
+    const c0 = format.charCodeAt(i);
+    if ((c0 >= 97 && c0 <= 122) || (c0 >= 65 && c0 <= 90)) {
+      i++;
+      const verb = format[i - 1]!;
+      out += argi < args.length ? formatOne(verb, PLAIN, args[argi++]!) : `%!${verb}(MISSING)`;
+      continue;
+    }
     const spec: Spec = { minus: false, plus: false, sharp: false, space: false, zero: false };
     for (; i < n; i++) {
       const c = format[i];
@@ -178,8 +186,12 @@ function bad(verb: string, a: FmtArg): string {
   return `%!${verb}(${goTypeName(a)}=${plain(a)})`;
 }
 
+/** The spec of a bare verb; shared, never mutated. */
+const PLAIN: Spec = Object.freeze({ minus: false, plus: false, sharp: false, space: false, zero: false });
+
 function pad(s: string, spec: Spec, numeric: boolean): string {
-  const w = spec.width ?? 0;
+  if (spec.width === undefined) return s;
+  const w = spec.width;
   const len = Array.from(s).length;
   if (len >= w) return s;
   if (spec.minus) return s + ' '.repeat(w - len);
@@ -210,6 +222,7 @@ function formatOne(verb: string, spec: Spec, a: FmtArg): string {
 }
 
 function formatInt(verb: string, spec: Spec, a: FmtArg & { kind: 'int' }): string {
+  if (spec === PLAIN && (verb === 'v' || verb === 'd')) return a.v.toString();
   const neg = a.v < 0n;
   const abs = neg ? -a.v : a.v;
   let base = 10;
@@ -331,6 +344,11 @@ export function fmtF(x: number, prec: number): string {
 /** Go %g: shortest representation when prec < 0. */
 export function fmtG(x: number, prec: number, upper = false): string {
   if (x === 0) return '0';
+  // Shortest form without an exponent: JS prints the same digits as Go for 1e-4 <= |x| < 1e6.
+  if (prec < 0) {
+    const ax = Math.abs(x);
+    if (ax >= 1e-4 && ax < 1e6) return String(x);
+  }
   const s = prec < 0 ? x.toExponential() : x.toExponential(Math.max(prec, 1) - 1);
   const [mant, eStr] = s.split('e');
   const e = Number(eStr);

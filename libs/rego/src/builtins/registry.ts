@@ -20,6 +20,11 @@ export interface BuiltinContext {
   /** Extra fields of opa.runtime() (e.g. version, config); env is added from `env`. */
   readonly runtime?: Readonly<Record<string, Value>>;
   /**
+   * The whole of opa.runtime() when the caller supplies it (OPA answers its runtime term as
+   * given, and {} when it has none); takes precedence over `env` and `runtime`.
+   */
+  readonly runtimeDoc?: Value;
+  /**
    * rego.parse_module needs the engine's parser: the engine supplies this hook answering
    * OPA's JSON AST of a module (throwing its rego_parse_error on bad input).
    */

@@ -35,6 +35,7 @@ export function formatPrintArgs(args: readonly Value[], argsAreSets: boolean): s
 
 export function register(r: BuiltinRegistry): void {
   def(r, 'opa.runtime', 0, (_args, ctx) => {
+    if (ctx.runtimeDoc !== undefined) return ctx.runtimeDoc;
     const out = new RegoObject();
     for (const [k, v] of Object.entries(ctx.runtime ?? {})) out.set(k, v);
     const env = new RegoObject();

@@ -1,4 +1,5 @@
 import type { BuiltinContext } from '../builtins';
+import type { Value } from '../value';
 
 /**
  * The built-in context of one evaluation, built lazily: most decisions call no built-in
@@ -11,6 +12,7 @@ export class LazyBuiltinContext implements BuiltinContext {
   constructor(
     private readonly envOpt?: Readonly<Record<string, string>>,
     readonly print?: (message: string) => void,
+    readonly runtimeDoc?: Value,
   ) {}
 
   get timeNs(): bigint {

@@ -12,6 +12,14 @@ import { NONE_BOUND, SLOW, type EvaluatorOptions, type K, type VK } from './shar
 
 export type { EvaluatorOptions } from './shared';
 
+const RESOLVED_IN = Symbol('registry');
+const RESOLVED_DEF = Symbol('def');
+/** A built-in call target with its definition cached on the (otherwise immutable) AST node. */
+interface ResolvedBuiltinTarget {
+  [RESOLVED_IN]?: unknown;
+  [RESOLVED_DEF]?: BuiltinDef;
+}
+
 /**
  * Top-down evaluation in continuation-passing style (OPA v1/topdown/eval.go): each construct
  * enumerates its solutions by calling its continuation once per solution, binding vars
@@ -112,7 +120,7 @@ export class Evaluator extends RuleEvaluator {
       if (n === undefined || t.args.length !== n) return SLOW;
       let def: BuiltinDef | undefined;
       if (tg.kind === 'builtin') {
-        def = this.opts.registry.get(tg.name);
+        def = this.builtinDef(tg);
         if (!def || def.iter || tg.name === 'print') return SLOW;
       }
       const args: Value[] = [];
@@ -401,11 +409,24 @@ export class Evaluator extends RuleEvaluator {
   }
 
   // ---- calls ---------------------------------------------------------------------------
+  /**
+   * The built-in a call target names, looked up once per target node (and registry) rather
+   * than by name on every call.
+   */
+  protected builtinDef(tg: CallTarget & { kind: 'builtin' }): BuiltinDef | undefined {
+    const c = tg as ResolvedBuiltinTarget;
+    if (c[RESOLVED_IN] === this.opts.registry) return c[RESOLVED_DEF];
+    const def = this.opts.registry.get(tg.name);
+    c[RESOLVED_IN] = this.opts.registry;
+    c[RESOLVED_DEF] = def;
+    return def;
+  }
+
   protected callArity(t: CallTerm): number | undefined {
     const tg = t.target;
     if (!tg) return undefined;
     if (tg.kind === 'builtin') {
-      const d = this.opts.registry.get(tg.name);
+      const d = this.builtinDef(tg);
       return d && !d.variadic ? d.arity : undefined;
     }
     const n = this.functionNode(tg.path);
@@ -456,7 +477,7 @@ export class Evaluator extends RuleEvaluator {
       const v = this.metadata(tg.name === 'rego.metadata.chain');
       return v === undefined ? undefined : k(v);
     }
-    const def = this.opts.registry.get(tg.name);
+    const def = this.builtinDef(tg);
     if (!def) return undefined;
     if (def.iter) {
       let outs: Iterable<Value>;

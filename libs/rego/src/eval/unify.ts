@@ -1,6 +1,6 @@
 import type { Term as T } from '../ast';
 import { RegoObject, RegoSet, equal, type Value } from '../value';
-import { type Frame } from './frame';
+import type { Frame } from './frame';
 import { Bindings } from './bindings';
 import { lookup } from './documents';
 import { SLOW, type EvaluatorOptions, type K, type VK } from './shared';

@@ -29,7 +29,7 @@ export function fromJSON(x: unknown): Value {
     const o = new RegoObject();
     for (const k of Object.keys(x)) {
       const v = (x as Record<string, unknown>)[k];
-      if (v !== undefined) o.set(k, fromJSON(v));
+      if (v !== undefined) o.append(k, fromJSON(v));
     }
     return o;
   }

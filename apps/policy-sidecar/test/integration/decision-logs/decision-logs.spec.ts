@@ -13,7 +13,7 @@ allow if input.password == "open sesame"
 `;
 
 interface LoggedEvent {
-  decision_log: DecisionLogEntry;
+  details: { decision_log: DecisionLogEntry };
 }
 
 describe('decision logs on the audit queue', () => {
@@ -55,7 +55,7 @@ describe('decision logs on the audit queue', () => {
 
     let entry: DecisionLogEntry | undefined;
     await vi.waitFor(async () => {
-      entry = (await loggedEvents()).map((e) => e.decision_log).find((e) => e.decision_id === res.body.decision_id);
+      entry = (await loggedEvents()).map((e) => e.details.decision_log).find((e) => e.decision_id === res.body.decision_id);
       expect(entry).toBeDefined();
     });
     expect(entry).toMatchObject({
@@ -77,11 +77,14 @@ describe('decision logs on the audit queue', () => {
     const res = await request(sc.app).post('/v1/data/login/allow').send({ input: { password: 'wrong' } });
     let event: LoggedEvent | undefined;
     await vi.waitFor(async () => {
-      event = (await loggedEvents()).find((e) => e.decision_log.decision_id === res.body.decision_id);
+      event = (await loggedEvents()).find((e) => e.details.decision_log.decision_id === res.body.decision_id);
       expect(event).toBeDefined();
     });
     const parsed = AuditEventSchema.parse(event);
     expect(parsed).toMatchObject({ category: 'policy_decision', decision: { allow: false, decision_id: res.body.decision_id } });
+    // The writer validates with AuditEventSchema: the decision log must survive that parse.
+    expect(parsed.details?.decision_log).toMatchObject({ decision_id: res.body.decision_id, path: 'login/allow', metrics: expect.any(Object) });
+    expect(parsed).not.toHaveProperty('decision_log');
   });
 
   it('does not make decisions wait for a sink that is down', async () => {
