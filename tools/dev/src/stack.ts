@@ -7,6 +7,8 @@ export interface ServiceSpec {
   readonly name: string;
   /** Path of the app's entry point, relative to the repo root. */
   readonly entry: string;
+  /** Extra flags for node, e.g. V8 heap tuning. */
+  readonly nodeFlags?: readonly string[];
   readonly port: number;
   readonly env: Record<string, string>;
 }
@@ -21,7 +23,7 @@ const COLORS = [36, 35, 33, 32];
 
 /** Starts an app with tsx, prefixing each of its log lines with its name. */
 export function startService(spec: ServiceSpec, index: number): RunningService {
-  const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+  const child = spawn(process.execPath, [...(spec.nodeFlags ?? []), '--import', 'tsx', spec.entry], {
     cwd: ROOT,
     env: { ...process.env, ...spec.env, PORT: String(spec.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
