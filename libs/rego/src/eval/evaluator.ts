@@ -63,6 +63,7 @@ export class Evaluator extends RuleEvaluator {
         break;
       }
       if (typeof q === 'string') (bound ??= []).push(q);
+      else if (typeof q === 'object') (bound ??= []).push(...q);
       i++;
     }
     if (bound) for (const v of bound) env.delete(v);
@@ -84,60 +85,53 @@ export class Evaluator extends RuleEvaluator {
         return q;
       }
       if (typeof q === 'string') (bound ??= []).push(q);
+      else if (typeof q === 'object') (bound ??= []).push(...q);
     }
     return bound ?? NONE_BOUND;
   }
 
   /**
-   * Evaluates a literal that cannot enumerate: true/false, the name of the var it bound, or
-   * SLOW when it needs the general path (iteration, `with`, relations...).
+   * Evaluates a literal that cannot enumerate: true/false, the name(s) of the var(s) it bound,
+   * or SLOW when it needs the general path (iteration, `with`, relations...).
    */
-  protected quickExpr(e: Expr, env: Bindings): boolean | string | typeof SLOW {
+  protected quickExpr(e: Expr, env: Bindings): boolean | string | readonly string[] | typeof SLOW {
     if (e.kind !== 'term' || e.with.length) return e.kind === 'some' ? true : SLOW;
     const t = e.term;
-    if (t.kind === 'call') {
-      const tg = t.target;
-      if (!tg) return SLOW;
-      if (tg.kind === 'builtin' && (tg.name === 'eq' || tg.name === 'assign')) {
-        if (e.negated) return SLOW;
-        const [a, b] = t.args as [T, T];
-        if (a.kind === 'var' && !env.has(a.name) && a.name !== 'input' && a.name !== 'data') {
-          const v = this.quick(b, env);
-          if (v === SLOW) return SLOW;
-          if (v === undefined) return false;
-          env.set(a.name, v);
-          return a.name;
-        }
-        if (this.hasUnbound(a, env) || this.hasUnbound(b, env)) return SLOW;
-        const x = this.quick(a, env);
-        if (x === SLOW) return SLOW;
-        const y = this.quick(b, env);
-        if (y === SLOW) return SLOW;
-        return x !== undefined && y !== undefined && equal(x, y);
-      }
-      if (this.frame.fnOverrides.size) return SLOW;
-      const n = this.callArity(t);
-      if (n === undefined || t.args.length !== n) return SLOW;
-      let def: BuiltinDef | undefined;
-      if (tg.kind === 'builtin') {
-        def = this.builtinDef(tg);
-        if (!def || def.iter || tg.name === 'print') return SLOW;
-      }
-      const args: Value[] = [];
-      for (const a of t.args) {
-        const v = this.quick(a, env);
+    if (t.kind === 'call' && t.target?.kind === 'builtin' && (t.target.name === 'eq' || t.target.name === 'assign')) {
+      const [a, b] = t.args as [T, T];
+      if (!e.negated && a.kind === 'var' && !env.has(a.name) && a.name !== 'input' && a.name !== 'data') {
+        const v = this.quick(b, env);
         if (v === SLOW) return SLOW;
-        if (v === undefined) return e.negated;
-        args.push(v);
+        if (v === undefined) return false;
+        env.set(a.name, v);
+        return a.name;
       }
-      const out = def ? this.callDef(def, args, t) : this.callFunction((tg as { path: readonly string[] }).path, args, t);
-      const ok = out !== undefined && out !== false;
+      if (!e.negated && a.kind === 'array' && isFreshVars(a.items, env)) return this.destructure(a.items, b, env);
+      if (this.hasUnbound(a, env) || this.hasUnbound(b, env)) return SLOW;
+      const x = this.quick(a, env);
+      if (x === SLOW) return SLOW;
+      const y = this.quick(b, env);
+      if (y === SLOW) return SLOW;
+      const ok = x !== undefined && y !== undefined && equal(x, y);
       return e.negated ? !ok : ok;
     }
     const v = this.quick(t, env);
     if (v === SLOW) return SLOW;
     const ok = v !== undefined && v !== false;
     return e.negated ? !ok : ok;
+  }
+
+  /** `[x, y] := term` with distinct unbound vars: binds them all, or fails (not an array of that length). */
+  private destructure(vars: readonly T[], b: T, env: Bindings): false | readonly string[] | typeof SLOW {
+    const v = this.quick(b, env);
+    if (v === SLOW) return SLOW;
+    if (!Array.isArray(v) || v.length !== vars.length) return false;
+    const names = new Array<string>(vars.length);
+    for (let i = 0; i < vars.length; i++) {
+      names[i] = (vars[i] as { name: string }).name;
+      env.set(names[i]!, (v as readonly Value[])[i]!);
+    }
+    return names;
   }
 
   protected evalExpr(e: Expr, env: Bindings, k: K): boolean | void {
@@ -434,6 +428,29 @@ export class Evaluator extends RuleEvaluator {
     return r?.args?.length;
   }
 
+  /**
+   * A call with one answer (a function, or a built-in that does not enumerate) whose
+   * arguments need no enumeration, evaluated without continuations; SLOW otherwise.
+   */
+  protected quickCall(t: CallTerm, env: Bindings): Value | undefined | typeof SLOW {
+    const tg = t.target;
+    if (!tg || this.frame.fnOverrides.size) return SLOW;
+    const n = this.callArity(t);
+    if (n === undefined || t.args.length !== n) return SLOW;
+    let def: BuiltinDef | undefined;
+    if (tg.kind === 'builtin') {
+      def = this.builtinDef(tg);
+      if (!def || def.iter || tg.name === 'print' || tg.name.startsWith('rego.metadata.')) return SLOW;
+    }
+    const args: Value[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = this.quick(t.args[i]!, env);
+      if (v === SLOW || v === undefined) return v;
+      args[i] = v;
+    }
+    return def ? this.callDef(def, args, t) : this.callFunction((tg as { path: readonly string[] }).path, args, t);
+  }
+
   protected evalCall(t: CallTerm, n: number, env: Bindings, k: VK): boolean | void {
     const tg = t.target;
     if (!tg) return undefined;
@@ -509,6 +526,16 @@ export class Evaluator extends RuleEvaluator {
     if (this.opts.strict || err.halt) throw err.location ? err : err.withLocation(at.loc);
     return undefined;
   }
+}
+
+/** Distinct vars, none bound yet (and not the roots input/data): a pattern that only binds. */
+function isFreshVars(items: readonly T[], env: Bindings): boolean {
+  for (let i = 0; i < items.length; i++) {
+    const t = items[i]!;
+    if (t.kind !== 'var' || t.name === 'input' || t.name === 'data' || env.has(t.name)) return false;
+    for (let j = 0; j < i; j++) if ((items[j] as { name: string }).name === t.name) return false;
+  }
+  return true;
 }
 
 function isOverride(v: Value | FunctionOverride): v is FunctionOverride {

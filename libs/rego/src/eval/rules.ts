@@ -3,7 +3,7 @@ import { RegoError } from '../errors';
 import { RegoObject, RegoSet, equal, type Value } from '../value';
 import { isFunctionNode, nodeAt, type CompiledRule, type RuleNode } from '../compiler/rule-tree';
 import { candidates } from '../compiler/rule-index';
-import { Bindings } from './bindings';
+import { borrowBindings, releaseBindings, type Bindings } from './bindings';
 import { Unifier } from './unify';
 import { VIRTUAL, conflict, insertPartial, lookup, mergeDocs, setPath } from './documents';
 import { sameSegs, startsWith } from './paths';
@@ -58,6 +58,38 @@ export abstract class RuleEvaluator extends Unifier {
       }
     }
     return this.evalTerm(h, env, (v) => this.deref(v, t.path, 0, env, k));
+  }
+
+  /**
+   * A data ref without enumeration: once evalRef has memoized where its constant prefix
+   * leads, a ref ending in base data or in a (non-function) rule's value is a lookup, so
+   * literals like `permission in data.x.allowed` or `not roles_allowed[p][r]` stay on the
+   * quick path instead of building continuations.
+   */
+  protected quickData(t: RefTerm, env: Bindings): Value | undefined | typeof SLOW {
+    const f = this.frame;
+    if (f.dataOverrides.length) return SLOW;
+    const hit = DATA_REFS.get(t);
+    if (!hit || hit.data !== f.data) return SLOW;
+    let v: Value | undefined;
+    if (hit.leaf) v = hit.base;
+    else {
+      const node = hit.node;
+      if ((!node.rules.length && !node.defaults.length) || isFunctionNode(node)) return SLOW;
+      v = this.ruleValue(node);
+    }
+    const path = t.path;
+    for (let i = hit.i; i < path.length; i++) {
+      if (v === undefined) return undefined;
+      const key = this.quickKey(path[i]!, env);
+      if (key === SLOW) return SLOW;
+      if (key === undefined) return undefined;
+      let child = lookup(v, key);
+      // Base documents are JSON: OPA finds data.x[2] under the key "2" (as deref does).
+      if (child === undefined && hit.leaf && typeof key === 'number' && v instanceof RegoObject) child = v.get(String(key));
+      v = child;
+    }
+    return v;
   }
 
   /** Applies ref segments path[i..] to a plain value, iterating over unbound segments. */
@@ -205,27 +237,31 @@ export abstract class RuleEvaluator extends Unifier {
     const rules = this.candidateRules(node);
     if (first.kind === 'complete' && first.tail.length === 0) {
       let result: Value | undefined;
+      const env = borrowBindings();
       for (const r of rules) {
-        this.evalRuleClauses(r, new Bindings(), (v) => {
+        this.evalRuleClauses(r, env, (v) => {
           if (result !== undefined && !equal(result, v)) throw conflict('complete rules must not produce multiple outputs', r);
           result = v;
         });
+        env.clear();
       }
       if (result === undefined && node.defaults.length) {
-        this.evalTerm(node.defaults[0]!.value, new Bindings(), (v) => {
+        this.evalTerm(node.defaults[0]!.value, env, (v) => {
           result = v;
           return true;
         });
       }
+      releaseBindings(env);
       return result;
     }
     // Partial rules: a set (contains), or an object built from the dynamic head refs.
     let out: Value = first.kind === 'multi' && first.tail.length === 0 ? new RegoSet() : new RegoObject();
     if (out instanceof RegoObject) VIRTUAL.add(out);
     const prevRule = this.currentRule;
+    const env = borrowBindings();
     for (const r of rules) {
       this.currentRule = r;
-      const env = new Bindings();
+      env.clear();
       const q = this.quickBody(r.body, env);
       if (q === false) continue;
       if (q !== SLOW) {
@@ -252,6 +288,7 @@ export abstract class RuleEvaluator extends Unifier {
       );
     }
     this.currentRule = prevRule;
+    releaseBindings(env);
     if (out instanceof RegoObject) {
       for (const [name, c] of node.children) {
         if (!c.hasRules) continue;
@@ -340,8 +377,9 @@ export abstract class RuleEvaluator extends Unifier {
     if (!node) return undefined;
     let result: Value | undefined;
     const rules = node.index ? candidates(node.index, args[0]) : node.rules;
+    const env = borrowBindings();
     for (const r of rules) {
-      const env = new Bindings();
+      env.clear();
       this.unifyArgs(r.args!, args, 0, env, () => {
         this.evalRuleClauses(r, env, (v) => {
           if (result !== undefined && !equal(result, v)) throw conflict('functions must not produce multiple outputs for same inputs', at);
@@ -351,7 +389,7 @@ export abstract class RuleEvaluator extends Unifier {
     }
     if (result === undefined && node.defaults.length) {
       const d = node.defaults[0]!;
-      const env = new Bindings();
+      env.clear();
       this.unifyArgs(d.args!, args, 0, env, () =>
         this.evalTerm(d.value, env, (v) => {
           result = v;
@@ -359,6 +397,7 @@ export abstract class RuleEvaluator extends Unifier {
         }),
       );
     }
+    releaseBindings(env);
     return result;
   }
 

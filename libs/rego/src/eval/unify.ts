@@ -1,4 +1,4 @@
-import type { Term as T } from '../ast';
+import type { CallTerm, RefTerm, Term as T } from '../ast';
 import { RegoObject, RegoSet, equal, type Value } from '../value';
 import type { Frame } from './frame';
 import { Bindings } from './bindings';
@@ -16,6 +16,10 @@ export abstract class Unifier {
   ) {}
 
   abstract evalTerm(t: T, env: Bindings, k: VK): boolean | void;
+  /** quick() for a ref rooted at data (the rule tree lives in the evaluator). */
+  protected abstract quickData(t: RefTerm, env: Bindings): Value | undefined | typeof SLOW;
+  /** quick() for a call (built-ins and functions live in the evaluator). */
+  protected abstract quickCall(t: CallTerm, env: Bindings): Value | undefined | typeof SLOW;
 
   /** Calls f(key, value) for each entry: arrays by index, objects by key, sets element twice. */
   protected eachEntry(coll: Value, f: (k: Value, v: Value) => boolean | void): boolean | void {
@@ -50,27 +54,31 @@ export abstract class Unifier {
         if (h.kind !== 'var') return SLOW;
         let v = env.get(h.name);
         if (v === undefined) {
+          if (h.name === 'data') return this.quickData(t, env);
           if (h.name !== 'input') return SLOW;
           v = this.frame.input;
         }
         const path = t.path;
         for (let i = 0; i < path.length; i++) {
-          const seg = path[i]!;
-          let key: Value;
-          if (seg.kind === 'scalar') key = seg.value;
-          else if (seg.kind === 'var') {
-            const b = env.get(seg.name);
-            if (b === undefined) return SLOW;
-            key = b;
-          } else return SLOW;
-          if (v === undefined) return undefined;
+          const key = this.quickKey(path[i]!, env);
+          if (key === SLOW) return SLOW;
+          if (v === undefined || key === undefined) return undefined;
           v = lookup(v, key);
         }
         return v;
       }
+      case 'call':
+        return this.quickCall(t, env);
       default:
         return SLOW;
     }
+  }
+
+  /** A ref segment's key without enumeration: SLOW for an unbound var (it iterates). */
+  protected quickKey(seg: T, env: Bindings): Value | undefined | typeof SLOW {
+    if (seg.kind === 'scalar') return seg.value;
+    if (seg.kind === 'var') return env.get(seg.name) ?? SLOW;
+    return this.quick(seg, env);
   }
 
   // ---- unification ---------------------------------------------------------------------

@@ -25,14 +25,7 @@ export function fromJSON(x: unknown): Value {
   if (x === null) return null;
   if (Array.isArray(x)) return x.map(fromJSON);
   if (x instanceof RegoObject || x instanceof RegoSet || x instanceof BigNum) return x;
-  if (typeof x === 'object') {
-    const o = new RegoObject();
-    for (const k of Object.keys(x)) {
-      const v = (x as Record<string, unknown>)[k];
-      if (v !== undefined) o.append(k, fromJSON(v));
-    }
-    return o;
-  }
+  if (typeof x === 'object') return RegoObject.fromRecordLazily(x as Record<string, unknown>, fromJSON);
   throw new TypeError(`${typeof x} is not a JSON value`);
 }
 

@@ -14,12 +14,62 @@ interface Entry {
  * Mutate (`set`/`delete`) only while building; treat as immutable once shared.
  */
 export class RegoObject {
-  private readonly map = new Map<MapKey, Entry>();
+  private entryMap = new Map<MapKey, Entry>();
   private sortedCache: Entry[] | undefined;
   private sortedKeysCache: Value[] | undefined;
+  /**
+   * A plain JSON record whose entries are converted on demand (see `fromRecordLazily`): `get`
+   * converts only the key it is asked for; anything that needs every entry converts the rest.
+   */
+  private pending: Readonly<Record<string, unknown>> | undefined;
+  private convert: ((x: unknown) => Value) | undefined;
 
   constructor(entries?: Iterable<readonly [Value, Value]>) {
     if (entries) for (const [k, v] of entries) this.set(k, v);
+  }
+
+  /**
+   * An object over a JSON record (own enumerable keys, `undefined` values skipped) converting
+   * each value with `convert` when first read. Policies read a few fields of a large input;
+   * converting the rest up front was most of the cost of a small decision. The record must not
+   * change while the object is in use.
+   */
+  static fromRecordLazily(rec: Readonly<Record<string, unknown>>, convert: (x: unknown) => Value): RegoObject {
+    const o = new RegoObject();
+    o.pending = rec;
+    o.convert = convert;
+    return o;
+  }
+
+  /** Every entry, converting what is still pending (in the record's key order). */
+  private get map(): Map<MapKey, Entry> {
+    const rec = this.pending;
+    if (rec === undefined) return this.entryMap;
+    this.pending = undefined;
+    const done = this.entryMap;
+    const all = new Map<MapKey, Entry>();
+    for (const key of Object.keys(rec)) {
+      const raw = rec[key];
+      if (raw === undefined) continue;
+      const mk = keyOf(key);
+      all.set(mk, done.get(mk) ?? { key, value: this.convert!(raw) });
+    }
+    this.entryMap = all;
+    return all;
+  }
+
+  /** The entry at k, converting just that one when the record is still pending. */
+  private entry(k: Value): Entry | undefined {
+    const rec = this.pending;
+    if (rec === undefined) return this.entryMap.get(keyOf(k));
+    const mk = keyOf(k);
+    const e = this.entryMap.get(mk);
+    if (e !== undefined || typeof k !== 'string' || !Object.hasOwn(rec, k)) return e;
+    const raw = rec[k];
+    if (raw === undefined) return undefined;
+    const fresh = { key: k, value: this.convert!(raw) };
+    this.entryMap.set(mk, fresh);
+    return fresh;
   }
 
   /** Object with string keys from a JS record (values already Rego values). */
@@ -34,11 +84,11 @@ export class RegoObject {
   }
 
   get(k: Value): Value | undefined {
-    return this.map.get(keyOf(k))?.value;
+    return this.entry(k)?.value;
   }
 
   has(k: Value): boolean {
-    return this.map.has(keyOf(k));
+    return this.entry(k) !== undefined;
   }
 
   /** Inserts or replaces the value at k. */
@@ -85,7 +135,7 @@ export class RegoObject {
 
   /** The stored entry for a key, when present (one hash lookup for key and value). */
   lookup(k: Value): { readonly key: Value; readonly value: Value } | undefined {
-    return this.map.get(keyOf(k));
+    return this.entry(k);
   }
 
   *entries(): IterableIterator<[Value, Value]> {
