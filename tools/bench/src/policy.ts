@@ -4,7 +4,10 @@
  * keep-alive connections), against the sidecar's GET /health in the same run as the baseline (and
  * a bare node:http server, to show what loopback HTTP costs on this machine at all).
  *
- *   npm run bench:policy     (BENCH_ITERATIONS=20000 BENCH_HTTP_REQUESTS=5000 by default)
+ *   npm run bench:policy     (BENCH_ROUNDS=5 BENCH_ITERATIONS=20000 BENCH_HTTP_REQUESTS=5000 by default)
+ *
+ * The npm script runs Node with the sidecar's production heap flags (a fixed 64 MiB young
+ * generation, as infra/docker/policy-sidecar.Dockerfile), so both figures are the sidecar's.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -28,6 +31,7 @@ import { load, percentile, round, type LoadFigure } from './policy-load';
 
 const POLICY_DIR = resolve(process.env.POLICY_DIR ?? 'infra/policies');
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const HTTP_REQUESTS = Number(process.env.BENCH_HTTP_REQUESTS ?? 5_000);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -80,23 +84,28 @@ async function main(): Promise<void> {
   const { modules, data } = await loadDirectory(POLICY_DIR);
   const set = compileModules(modules.map((m) => ({ file: m.id, source: m.source })));
   const path = [...POLICY_DECISION_PATH];
-  const warm = Math.max(1000, ITERATIONS / 10);
-  for (let i = 0; i < warm; i++) set.evaluate(path, { input, data });
-  const samples = new Float64Array(ITERATIONS);
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < ITERATIONS; i++) {
-    const t0 = process.hrtime.bigint();
-    set.evaluate(path, { input, data });
-    samples[i] = Number(process.hrtime.bigint() - t0);
+  for (let i = 0; i < 20_000; i++) set.evaluate(path, { input, data });
+  // Several rounds, reported by the median round: on a shared 2-core VM one round's p99 moves
+  // with whatever the neighbours do; every round's p99 is printed too.
+  const rounds: Array<{ decisions_per_s: number; p50_us: number; p99_us: number }> = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const samples = new Float64Array(ITERATIONS);
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < ITERATIONS; i++) {
+      const t0 = process.hrtime.bigint();
+      set.evaluate(path, { input, data });
+      samples[i] = Number(process.hrtime.bigint() - t0);
+    }
+    const elapsed = Number(process.hrtime.bigint() - started);
+    const sorted = Array.from(samples.sort());
+    rounds.push({
+      decisions_per_s: Math.round(ITERATIONS / (elapsed / 1e9)),
+      p50_us: round(percentile(sorted, 50) / 1e3, 2),
+      p99_us: round(percentile(sorted, 99) / 1e3, 2),
+    });
   }
-  const elapsed = Number(process.hrtime.bigint() - started);
-  const sorted = Array.from(samples.sort());
+  const local = [...rounds].sort((a, b) => a.p99_us - b.p99_us)[Math.floor(ROUNDS / 2)]!;
   const outcome = set.evaluate(path, { input, data });
-  const local = {
-    decisions_per_s: Math.round(ITERATIONS / (elapsed / 1e9)),
-    p50_us: round(percentile(sorted, 50) / 1e3, 2),
-    p99_us: round(percentile(sorted, 99) / 1e3, 2),
-  };
 
   // Through HTTP: the sidecar composed as apps/policy-sidecar/src/app.ts does, decision logs on.
   const logger = createLogger('policy-bench', process.env.LOG_LEVEL ?? 'warn');
@@ -165,7 +174,8 @@ async function main(): Promise<void> {
   console.log(`policy benchmark: ${POLICY_DIR}, decision logs ${withRedis ? 'on (BullMQ, Redis)' : 'off (no Redis)'}`);
   console.log(`decision result: ${JSON.stringify(outcome.defined ? outcome.result : undefined)}`);
   console.log('');
-  console.log(`in-process        ${String(local.decisions_per_s).padStart(9)} decisions/s   p50 ${local.p50_us} µs   p99 ${local.p99_us} µs   (target p99 < 50 µs)`);
+  console.log(`in-process        ${String(local.decisions_per_s).padStart(9)} decisions/s   p50 ${local.p50_us} µs   p99 ${local.p99_us} µs   (median of ${ROUNDS} rounds of ${ITERATIONS}; target p99 < 50 µs)`);
+  console.log(`                  p99 of each round: ${rounds.map((r) => r.p99_us).join(', ')} µs`);
   for (const f of figures) {
     console.log(`${f.name.padEnd(17)} ${String(f.rps).padStart(9)} req/s         p50 ${f.p50_us} µs   p99 ${f.p99_us} µs   non-2xx ${f.non2xx}`);
   }
@@ -186,7 +196,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       bench: 'policy',
       decision_logs: withRedis,
-      in_process: local,
+      in_process: { ...local, rounds },
       http: figures,
       ratios,
       targets_met: { in_process_p99: local.p99_us < 50, http_p99_c1: byName.decision_c1!.p99_us < 500 },

@@ -24,6 +24,7 @@ export interface DecisionLoggerOptions {
 export class DecisionLogger {
   private buffer: DecisionLogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private inFlight = new Set<Promise<void>>();
   private readonly rules: MaskRule[];
   private readonly bufferSize: number;
@@ -56,7 +57,9 @@ export class DecisionLogger {
       return;
     }
     this.buffer.push(entry);
-    if (this.buffer.length >= this.batchSize) this.ship();
+    // A full batch ships on the next turn of the event loop, after the response that logged
+    // it is written: masking and enqueueing a batch must not delay that one decision.
+    if (this.buffer.length >= this.batchSize) this.immediate ??= setImmediate(() => this.ship());
     else this.timer ??= setTimeout(() => this.ship(), this.flushIntervalMs);
   }
 
@@ -77,6 +80,10 @@ export class DecisionLogger {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
+    }
+    if (this.immediate) {
+      clearImmediate(this.immediate);
+      this.immediate = undefined;
     }
     while (this.buffer.length) {
       const batch = this.buffer.splice(0, this.batchSize).map((e) => this.mask(e));
