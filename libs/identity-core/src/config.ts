@@ -27,6 +27,10 @@ export const identityConfigShape = {
   /** How often revocations and signing keys are re-read from the database (besides Redis messages). */
   SYNC_INTERVAL_SECONDS: env.int(10, 1),
   BODY_LIMIT: env.string('100kb'),
+  /** `bullmq`: admin actions become audit events on the `audit` queue (REDIS_URL); `none`: not recorded. */
+  AUDIT_EVENTS: env.oneOf(['bullmq', 'none'] as const, 'bullmq'),
+  /** BullMQ key prefix of the audit queue (BullMQ's default is `bull`). */
+  AUDIT_QUEUE_PREFIX: env.string('bull'),
 };
 
 export type IdentityConfig = { [K in keyof typeof identityConfigShape]: z.output<(typeof identityConfigShape)[K]> };

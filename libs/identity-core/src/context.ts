@@ -1,6 +1,7 @@
 import { createDb, ensureDatabase, type Kysely } from '@cloud-stack/db';
 import { MetricsRegistry, type Logger, type ReadinessCheck } from '@cloud-stack/service-kit';
 import { sql } from 'kysely';
+import { createAuditProducer } from '@cloud-stack/audit-producer';
 import type { IdentityConfig } from './config';
 import type { IdentityDatabase } from './db/schema';
 import { migrateIdentity } from './db/migrations';
@@ -14,6 +15,7 @@ import { Tenants } from './directory/tenants';
 import { Users } from './directory/users';
 import { Clients } from './directory/clients';
 import { ClientAuthenticator } from './oauth/client-auth';
+import type { EmitAuditEvent } from './admin/audit-trail';
 
 const CLIENTS_CHANNEL = 'identity:clients';
 
@@ -34,6 +36,8 @@ export interface IdentityContext {
   readonly clients: Clients;
   readonly clientAuth: ClientAuthenticator;
   readonly checks: ReadinessCheck[];
+  /** Hands an audit event to the shared producer (a no-op when AUDIT_EVENTS=none). */
+  readonly emitAudit: EmitAuditEvent;
   /** Creates a new signing key, retires the old one and tells the other instances. */
   rotateKey(): Promise<string>;
   close(): Promise<void>;
@@ -98,11 +102,17 @@ export async function openIdentity(config: IdentityConfig, options: OpenOptions)
   }, 3600 * 1000);
   purge.unref();
 
+  const metrics = options.metrics ?? new MetricsRegistry();
+  const audit =
+    config.AUDIT_EVENTS === 'bullmq'
+      ? createAuditProducer({ connection: config.REDIS_URL, prefix: config.AUDIT_QUEUE_PREFIX, logger, metrics })
+      : undefined;
+
   let closed = false;
   return {
     config,
     logger,
-    metrics: options.metrics ?? new MetricsRegistry(),
+    metrics,
     db,
     bus,
     hasher,
@@ -118,6 +128,7 @@ export async function openIdentity(config: IdentityConfig, options: OpenOptions)
       { name: 'postgres', check: async () => void (await sql`SELECT 1`.execute(db)) },
       { name: 'redis', check: () => bus.ping() },
     ],
+    emitAudit: audit ? (event) => audit.emit(event) : () => false,
     async rotateKey() {
       const kid = await keys.rotate();
       await bus.publish(KEYS_CHANNEL, { kid });
@@ -129,6 +140,7 @@ export async function openIdentity(config: IdentityConfig, options: OpenOptions)
       closed = true;
       clearInterval(timer);
       clearInterval(purge);
+      await audit?.close();
       await bus.close();
       await db.destroy();
     },

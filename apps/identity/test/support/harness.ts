@@ -10,7 +10,7 @@ export interface Harness {
   readonly app: Express;
   readonly ctx: IdentityContext;
   readonly seed: SeedSummary;
-  /** The Redis channel prefix of this file. */
+  /** The Redis channel prefix of this file (the audit queue lives under `${prefix}bull`). */
   readonly prefix: string;
   /** A password-grant token response for a seeded user (cached per e-mail). */
   login(email: string): Promise<{ access_token: string; refresh_token?: string }>;
@@ -35,6 +35,7 @@ export function useIdentity(env: Record<string, string> = {}): Harness {
       DATABASE_URL: db.url,
       REDIS_URL: redis.url,
       REDIS_PREFIX: `${redis.prefix}:`,
+      AUDIT_QUEUE_PREFIX: `${redis.prefix}:bull`,
       SCRYPT_LOG_N: '8',
       ...env,
     });

@@ -7,6 +7,7 @@ import { topRank } from '../directory/users';
 /** Who is calling the admin API, from their bearer token. */
 export interface Caller {
   readonly sub: string;
+  readonly client_id: string;
   readonly tenant_id: string;
   readonly roles: readonly Role[];
   /** Owner of the platform tenant: manages every tenant. */
@@ -31,7 +32,7 @@ export function requireAdmin(ctx: IdentityContext): RequestHandler {
     const { claims } = result;
     if (!claims.roles.includes('admin')) throw new HttpProblem(403, 'the admin role is required', { headers: challenge('insufficient_scope') });
     const platformOwner = claims.roles.includes('owner') && (await ctx.tenants.isPlatform(claims.tenant_id));
-    res.locals.caller = { sub: claims.sub, tenant_id: claims.tenant_id, roles: claims.roles, platformOwner, rank: topRank(claims.roles) } satisfies Caller;
+    res.locals.caller = { sub: claims.sub, client_id: claims.client_id, tenant_id: claims.tenant_id, roles: claims.roles, platformOwner, rank: topRank(claims.roles) } satisfies Caller;
     next();
   };
 }

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { IdentityContext } from '../context';
 import { requireAdmin } from './caller';
+import { recordAdminActions } from './audit-trail';
 import { tenantRoutes } from './tenant-routes';
 import { userRoutes } from './user-routes';
 import { clientRoutes } from './client-routes';
@@ -11,6 +12,7 @@ import { identityErrors } from './validate';
 export function adminRouter(ctx: IdentityContext): Router {
   const router = Router();
   router.use(requireAdmin(ctx));
+  router.use(recordAdminActions(ctx.emitAudit));
   router.use(tenantRoutes(ctx));
   router.use(userRoutes(ctx));
   router.use(clientRoutes(ctx));
