@@ -38,12 +38,18 @@ export const IntrospectionResponseSchema = z.discriminatedUnion('active', [
 export type IntrospectionResponse = z.infer<typeof IntrospectionResponseSchema>;
 export type ActiveIntrospection = z.infer<typeof ActiveIntrospectionSchema>;
 
-/** What identity publishes on Redis when a token is revoked, so caches can evict it at once. */
+/**
+ * What identity publishes on Redis when a token is revoked, so caches can evict it at once: one
+ * access token (`jti`, `exp`, and `token_sha256` when known), or every access token of a subject
+ * issued before `not_before` (`sub`, `not_before`, epoch seconds: compare with the token's `iat`).
+ */
 export const RevocationMessageSchema = z.object({
   jti: z.string().optional(),
   token_sha256: z.string().optional(),
   family_id: z.string().optional(),
   exp: z.number().int().optional(),
+  sub: z.string().optional(),
+  not_before: z.number().int().optional(),
 });
 export type RevocationMessage = z.infer<typeof RevocationMessageSchema>;
 export const REVOCATION_CHANNEL = 'identity:revocations';

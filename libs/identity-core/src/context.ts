@@ -75,7 +75,7 @@ export async function openIdentity(config: IdentityConfig, options: OpenOptions)
   const hasher = new PasswordHasher(scryptParams(config));
   const keys = new KeyStore(db, { accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, retireGraceSeconds: config.KEY_RETIRE_GRACE_SECONDS });
   await keys.init();
-  const revocations = new RevocationStore(db, bus, logger);
+  const revocations = new RevocationStore(db, bus, logger, config.ACCESS_TOKEN_TTL_SECONDS);
   await revocations.start();
   const accessTokens = new AccessTokens(keys, revocations, { issuer: config.ISSUER, audience: config.AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, verifiedCacheSize: config.VERIFIED_TOKEN_CACHE_SIZE });
   const refreshTokens = new RefreshTokens(db, revocations, config.REFRESH_TOKEN_TTL_SECONDS);

@@ -38,6 +38,8 @@ export function clientRoutes(ctx: IdentityContext): Router {
   router.post(`${base}/:clientId/secret`, async (req, res) => {
     assertTenantAccess(caller(res), req.params.tenantId);
     const secret = await ctx.clients.rotateSecret(req.params.tenantId, req.params.clientId);
+    // A secret is rotated because it may have leaked: what was minted with it goes too.
+    await ctx.revocations.revokeSubject(req.params.clientId);
     res.setHeader('Cache-Control', 'no-store');
     res.json({ client_id: req.params.clientId, client_secret: secret });
   });
@@ -45,6 +47,7 @@ export function clientRoutes(ctx: IdentityContext): Router {
   router.delete(`${base}/:clientId`, async (req, res) => {
     assertTenantAccess(caller(res), req.params.tenantId);
     await ctx.clients.delete(req.params.tenantId, req.params.clientId);
+    await ctx.revocations.revokeSubject(req.params.clientId);
     res.status(204).end();
   });
 

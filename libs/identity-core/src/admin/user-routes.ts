@@ -2,8 +2,17 @@ import { Router } from 'express';
 import { HttpProblem } from '@cloud-stack/service-kit';
 import type { IdentityContext } from '../context';
 import { assertRoleReach, assertTenantAccess, caller, type Caller } from './caller';
+import type { UserPatch } from '../directory/users';
 import { RolesSchema, UserCreateSchema, UserPatchSchema } from './schemas';
 import { parseBody } from './validate';
+
+/**
+ * A change that makes the user's access tokens wrong (their claims, or the user may no longer act
+ * at all): tokens issued before it stop being active at once instead of living until they expire.
+ */
+function changesAccess(patch: UserPatch): boolean {
+  return patch.disabled === true || patch.password !== undefined || patch.is_governor !== undefined || patch.trial_mode !== undefined || patch.agent_id !== undefined;
+}
 
 function assertGovernorReach(who: Caller, isGovernor: boolean | undefined): void {
   if (isGovernor !== undefined && !who.platformOwner && who.rank !== 0) throw new HttpProblem(403, 'only an owner may change the governor flag');
@@ -43,7 +52,11 @@ export function userRoutes(ctx: IdentityContext): Router {
     const target = await ctx.users.get(req.params.tenantId, req.params.userId);
     assertRoleReach(who, target.roles);
     assertGovernorReach(who, patch.is_governor);
-    res.json(await ctx.users.update(req.params.tenantId, req.params.userId, patch));
+    const user = await ctx.users.update(req.params.tenantId, req.params.userId, patch);
+    if (changesAccess(patch)) await ctx.revocations.revokeSubject(user.id);
+    // A new password ends every session, not just the tokens minted before it.
+    if (patch.password !== undefined) await ctx.refreshTokens.revokeUser(user.id);
+    res.json(user);
   });
 
   router.put(`${base}/:userId/roles`, async (req, res) => {
@@ -53,7 +66,10 @@ export function userRoutes(ctx: IdentityContext): Router {
     const target = await ctx.users.get(req.params.tenantId, req.params.userId);
     assertRoleReach(who, target.roles);
     assertRoleReach(who, roles);
-    res.json(await ctx.users.setRoles(req.params.tenantId, req.params.userId, roles));
+    const user = await ctx.users.setRoles(req.params.tenantId, req.params.userId, roles);
+    // Tokens carry the roles they were issued with: the old ones go, a refresh gets the new roles.
+    await ctx.revocations.revokeSubject(user.id);
+    res.json(user);
   });
 
   router.delete(`${base}/:userId`, async (req, res) => {
@@ -62,6 +78,7 @@ export function userRoutes(ctx: IdentityContext): Router {
     const target = await ctx.users.get(req.params.tenantId, req.params.userId);
     assertRoleReach(who, target.roles);
     await ctx.users.delete(req.params.tenantId, req.params.userId);
+    await ctx.revocations.revokeSubject(target.id);
     res.status(204).end();
   });
 

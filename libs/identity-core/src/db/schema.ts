@@ -82,6 +82,14 @@ export interface RevokedTokensTable {
   revoked_at: CreatedAt;
 }
 
+export interface SubjectRevocationsTable {
+  sub: string;
+  not_before: Date;
+  expires_at: Date;
+  /** Moves forward when the subject is revoked again (other instances sync from it). */
+  revoked_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface IdentityDatabase {
   tenants: TenantsTable;
   users: UsersTable;
@@ -90,4 +98,5 @@ export interface IdentityDatabase {
   signing_keys: SigningKeysTable;
   refresh_tokens: RefreshTokensTable;
   revoked_tokens: RevokedTokensTable;
+  subject_revocations: SubjectRevocationsTable;
 }

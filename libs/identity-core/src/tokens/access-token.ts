@@ -63,8 +63,9 @@ export class AccessTokens {
     this.cacheLimit = options.verifiedCacheSize ?? 10_000;
   }
 
-  issue(subject: TokenSubject, now = Math.floor(Date.now() / 1000)): IssuedAccessToken {
+  issue(subject: TokenSubject, at = Math.floor(Date.now() / 1000)): IssuedAccessToken {
     const key = this.keys.signingKey();
+    const now = this.revocations.earliestIat(subject.sub, at);
     const claims: AccessTokenClaims = {
       iss: this.options.issuer,
       aud: this.options.audience,
@@ -97,7 +98,7 @@ export class AccessTokens {
         this.verified.delete(token);
         return { ok: false, reason: 'invalid' };
       }
-      if (this.revocations.isRevoked(hit.claims.jti)) return { ok: false, reason: 'revoked' };
+      if (this.revocations.isRevoked(hit.claims.jti, hit.claims.sub, hit.claims.iat)) return { ok: false, reason: 'revoked' };
       return { ok: true, claims: hit.claims };
     }
     const h = header(token);
@@ -120,14 +121,14 @@ export class AccessTokens {
     } catch {
       return { ok: false, reason: 'invalid' };
     }
-    if (typeof claims.jti !== 'string' || typeof claims.sub !== 'string' || typeof claims.exp !== 'number' || typeof claims.tenant_id !== 'string') {
+    if (typeof claims.jti !== 'string' || typeof claims.sub !== 'string' || typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || typeof claims.tenant_id !== 'string') {
       return { ok: false, reason: 'invalid' };
     }
     if (this.cacheLimit > 0) {
       if (this.verified.size >= this.cacheLimit) this.verified.clear();
       this.verified.set(token, { kid: h.kid, claims });
     }
-    if (this.revocations.isRevoked(claims.jti)) return { ok: false, reason: 'revoked' };
+    if (this.revocations.isRevoked(claims.jti, claims.sub, claims.iat)) return { ok: false, reason: 'revoked' };
     return { ok: true, claims };
   }
 

@@ -109,6 +109,19 @@ export class RefreshTokens {
     );
   }
 
+  /** Revokes every live refresh token family of a user (and the access tokens issued in them). */
+  async revokeUser(userId: string): Promise<void> {
+    const families = await this.db
+      .selectFrom('refresh_tokens')
+      .select('family_id')
+      .distinct()
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', new Date())
+      .execute();
+    for (const f of families) await this.revokeFamily(f.family_id);
+  }
+
   async purgeExpired(): Promise<void> {
     await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', new Date(Date.now() - 24 * 3600 * 1000)).execute();
   }

@@ -1,16 +1,27 @@
 import { REVOCATION_CHANNEL, type RevocationMessage } from '@cloud-stack/contracts';
-import type { Kysely } from '@cloud-stack/db';
+import { sql, type Kysely } from '@cloud-stack/db';
 import type { Logger } from '@cloud-stack/service-kit';
 import type { IdentityDatabase } from '../db/schema';
 import type { RedisBus } from '../events/redis-bus';
 
+/** A subject's "not before": its access tokens issued (iat) before `notBefore` are revoked. */
+interface SubjectCutoff {
+  /** Epoch seconds. */
+  readonly notBefore: number;
+  /** Epoch ms after which every token the cutoff concerns has expired anyway. */
+  readonly expMs: number;
+}
+
 /**
- * Revoked access-token ids. The database is the record; every instance keeps the unexpired ids in
- * memory (a lookup per introspection costs nothing), fed by the Redis channel at once and by a
- * periodic incremental read of the table in case a message was missed.
+ * Revoked access tokens: single tokens by `jti`, and every token of a subject issued before a
+ * cutoff (a user disabled, deleted, or given other roles; a client deleted). The database is the
+ * record; every instance keeps what is unexpired in memory (a lookup per introspection costs
+ * nothing), fed by the Redis channel at once and by a periodic incremental read of the tables in
+ * case a message was missed.
  */
 export class RevocationStore {
   private readonly revoked = new Map<string, number>();
+  private readonly subjects = new Map<string, SubjectCutoff>();
   private syncedUpTo = new Date(0);
   private syncing: Promise<void> | undefined;
 
@@ -18,20 +29,59 @@ export class RevocationStore {
     private readonly db: Kysely<IdentityDatabase>,
     private readonly bus: RedisBus,
     private readonly logger: Logger,
+    /** Lifetime of access tokens: a subject cutoff matters this long. */
+    private readonly accessTokenTtlSeconds: number,
   ) {}
 
   async start(): Promise<void> {
     await this.bus.subscribe(REVOCATION_CHANNEL, (raw) => {
       const msg = JSON.parse(raw) as RevocationMessage;
       if (typeof msg.jti === 'string' && typeof msg.exp === 'number') this.remember(msg.jti, msg.exp * 1000);
+      if (typeof msg.sub === 'string' && typeof msg.not_before === 'number') this.rememberSubject(msg.sub, msg.not_before);
     });
     this.bus.onResubscribed(() => void this.sync());
     await this.sync();
   }
 
-  isRevoked(jti: string): boolean {
+  /** Whether the access token `jti` of `sub`, issued at `iat` (epoch seconds), is revoked. */
+  isRevoked(jti: string, sub?: string, iat?: number): boolean {
+    const now = Date.now();
     const exp = this.revoked.get(jti);
-    return exp !== undefined && exp > Date.now();
+    if (exp !== undefined && exp > now) return true;
+    if (sub === undefined || iat === undefined) return false;
+    const cutoff = this.subjects.get(sub);
+    return cutoff !== undefined && cutoff.expMs > now && iat < cutoff.notBefore;
+  }
+
+  /**
+   * The earliest `iat` a new token of `sub` may carry: a token issued in the same second as a
+   * cutoff must not fall before it (iat has one-second resolution).
+   */
+  earliestIat(sub: string, now: number): number {
+    const cutoff = this.subjects.get(sub);
+    return cutoff !== undefined && cutoff.notBefore > now ? cutoff.notBefore : now;
+  }
+
+  /**
+   * Revokes every access token of `sub` issued until now, and announces it. The cutoff is the next
+   * whole second, so a token issued earlier in the current second is revoked too.
+   */
+  async revokeSubject(sub: string): Promise<void> {
+    const notBefore = Math.ceil(Date.now() / 1000);
+    const expires = new Date((notBefore + this.accessTokenTtlSeconds) * 1000);
+    await this.db
+      .insertInto('subject_revocations')
+      .values({ sub, not_before: new Date(notBefore * 1000), expires_at: expires })
+      .onConflict((oc) =>
+        oc.column('sub').doUpdateSet({
+          not_before: sql<Date>`greatest(subject_revocations.not_before, excluded.not_before)`,
+          expires_at: sql<Date>`greatest(subject_revocations.expires_at, excluded.expires_at)`,
+          revoked_at: sql<Date>`now()`,
+        }),
+      )
+      .execute();
+    this.rememberSubject(sub, notBefore);
+    await this.bus.publish(REVOCATION_CHANNEL, { sub, not_before: notBefore } satisfies RevocationMessage);
   }
 
   /** Records the revocation of access token `jti` (valid until `exp`, seconds) and announces it. */
@@ -74,21 +124,40 @@ export class RevocationStore {
       .where('revoked_at', '>', since)
       .where('expires_at', '>', new Date(now))
       .execute();
+    const subjects = await this.db
+      .selectFrom('subject_revocations')
+      .select(['sub', 'not_before', 'revoked_at'])
+      .where('revoked_at', '>', since)
+      .where('expires_at', '>', new Date(now))
+      .execute();
     let newest = this.syncedUpTo;
     for (const r of rows) {
       this.remember(r.jti, r.expires_at.getTime());
       if (r.revoked_at > newest) newest = r.revoked_at;
     }
+    for (const r of subjects) {
+      this.rememberSubject(r.sub, Math.floor(r.not_before.getTime() / 1000));
+      if (r.revoked_at > newest) newest = r.revoked_at;
+    }
     this.syncedUpTo = newest;
     for (const [jti, exp] of this.revoked) if (exp <= now) this.revoked.delete(jti);
+    for (const [sub, cutoff] of this.subjects) if (cutoff.expMs <= now) this.subjects.delete(sub);
   }
 
   /** Deletes expired rows; they can no longer matter. */
   async purgeExpired(): Promise<void> {
     await this.db.deleteFrom('revoked_tokens').where('expires_at', '<', new Date()).execute();
+    await this.db.deleteFrom('subject_revocations').where('expires_at', '<', new Date()).execute();
   }
 
   private remember(jti: string, expMs: number): void {
     if (expMs > Date.now()) this.revoked.set(jti, expMs);
+  }
+
+  private rememberSubject(sub: string, notBefore: number): void {
+    const prev = this.subjects.get(sub);
+    if (prev && prev.notBefore >= notBefore) return;
+    const expMs = (notBefore + this.accessTokenTtlSeconds) * 1000;
+    if (expMs > Date.now()) this.subjects.set(sub, { notBefore, expMs });
   }
 }
