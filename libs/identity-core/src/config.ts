@@ -27,6 +27,10 @@ export const identityConfigShape = {
   /** How often revocations and signing keys are re-read from the database (besides Redis messages). */
   SYNC_INTERVAL_SECONDS: env.int(10, 1),
   BODY_LIMIT: env.string('100kb'),
+  /** Failed password sign-ins that lock a username for the rest of the window; 0 disables the lockout. */
+  LOGIN_MAX_FAILURES: env.int(10, 0),
+  /** The lockout window, counted from a username's first failed sign-in. */
+  LOGIN_FAILURE_WINDOW_SECONDS: env.int(900, 1),
   /** `bullmq`: admin actions become audit events on the `audit` queue (REDIS_URL); `none`: not recorded. */
   AUDIT_EVENTS: env.oneOf(['bullmq', 'none'] as const, 'bullmq'),
   /** BullMQ key prefix of the audit queue (BullMQ's default is `bull`). */

@@ -15,6 +15,7 @@ import { Tenants } from './directory/tenants';
 import { Users } from './directory/users';
 import { Clients } from './directory/clients';
 import { ClientAuthenticator } from './oauth/client-auth';
+import { LoginThrottle } from './oauth/login-throttle';
 import type { EmitAuditEvent } from './admin/audit-trail';
 
 const CLIENTS_CHANNEL = 'identity:clients';
@@ -35,6 +36,7 @@ export interface IdentityContext {
   readonly users: Users;
   readonly clients: Clients;
   readonly clientAuth: ClientAuthenticator;
+  readonly loginThrottle: LoginThrottle;
   readonly checks: ReadinessCheck[];
   /** Hands an audit event to the shared producer (a no-op when AUDIT_EVENTS=none). */
   readonly emitAudit: EmitAuditEvent;
@@ -124,6 +126,12 @@ export async function openIdentity(config: IdentityConfig, options: OpenOptions)
     users: new Users(db, hasher),
     clients,
     clientAuth,
+    loginThrottle: new LoginThrottle(
+      bus.publisher,
+      config.REDIS_PREFIX,
+      { maxFailures: config.LOGIN_MAX_FAILURES, windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS },
+      logger,
+    ),
     checks: [
       { name: 'postgres', check: async () => void (await sql`SELECT 1`.execute(db)) },
       { name: 'redis', check: () => bus.ping() },

@@ -17,6 +17,7 @@ interface TokenResponse {
 }
 
 const INVALID_CREDENTIALS = 'invalid username or password';
+const LOCKED_OUT = 'too many failed sign-ins for this username; try again later';
 
 function userSubject(
   user: { id: string; tenant_id: string; email: string; is_governor: boolean; trial_mode: boolean; agent_id: string | null },
@@ -50,6 +51,7 @@ function respond(issued: IssuedAccessToken, refreshToken?: string): TokenRespons
 /** POST /oauth/token (RFC 6749 §4.3, §4.4, §6): password, client_credentials, refresh_token. */
 export function tokenEndpoint(ctx: IdentityContext): RequestHandler {
   const issued = ctx.metrics.counter('identity_tokens_issued_total', 'Access tokens issued, by grant type');
+  const lockedOut = ctx.metrics.counter('identity_login_locked_total', 'Password sign-ins refused because the username is locked');
 
   const refreshFor = async (client: ClientRow, grant: { familyId?: string; userId: string; tenantId: string; scope: string }, access: IssuedAccessToken, db = ctx.db) => {
     if (!client.grant_types.includes('refresh_token')) return undefined;
@@ -64,10 +66,18 @@ export function tokenEndpoint(ctx: IdentityContext): RequestHandler {
     const username = required(params, 'username');
     const secret = required(params, 'password');
     const scope = resolveScope(params.scope, client.scopes);
+    if (await ctx.loginThrottle.locked(username)) {
+      lockedOut.inc();
+      throw new OAuthError('invalid_grant', LOCKED_OUT);
+    }
     const found = await ctx.users.findForLogin(username);
     // An unknown user costs the same scrypt as a wrong password, and gets the same answer.
     const ok = found ? await ctx.hasher.verify(secret, found.user.password_hash) : await ctx.hasher.verifyDummy(secret);
-    if (!found || !ok) throw new OAuthError('invalid_grant', INVALID_CREDENTIALS);
+    if (!found || !ok) {
+      await ctx.loginThrottle.failed(username);
+      throw new OAuthError('invalid_grant', INVALID_CREDENTIALS);
+    }
+    await ctx.loginThrottle.succeeded(username);
     // A tenant's client signs in only that tenant's users; platform clients sign in anyone.
     if (found.user.tenant_id !== client.tenant_id && !(await ctx.tenants.isPlatform(client.tenant_id))) {
       throw new OAuthError('invalid_grant', INVALID_CREDENTIALS);
