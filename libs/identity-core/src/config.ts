@@ -16,6 +16,11 @@ export const identityConfigShape = {
   REFRESH_TOKEN_TTL_SECONDS: env.int(14 * 24 * 3600, 1),
   /** Extra time a retired key stays in the JWKS after the last token it signed has expired. */
   KEY_RETIRE_GRACE_SECONDS: env.int(300, 0),
+  /**
+   * Comma-separated secrets (32+ characters each) that encrypt private signing keys at rest: the
+   * first seals, all open (rotate by putting a new one first). Empty: keys are stored unencrypted.
+   */
+  SIGNING_KEY_SECRETS: env.list([]).refine((list) => list.every((s) => s.length >= 32), 'each secret needs at least 32 characters'),
   /** scrypt cost: N = 2^SCRYPT_LOG_N, block size r, parallelism p (for new hashes; stored hashes carry theirs). */
   SCRYPT_LOG_N: env.int(15, 1),
   SCRYPT_R: env.int(8, 1),

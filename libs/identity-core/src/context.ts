@@ -8,6 +8,7 @@ import { migrateIdentity } from './db/migrations';
 import { PasswordHasher } from './crypto/password';
 import { RedisBus } from './events/redis-bus';
 import { KeyStore, KEYS_CHANNEL } from './keys/key-store';
+import { KeySealer } from './keys/key-sealer';
 import { RevocationStore } from './tokens/revocations';
 import { AccessTokens } from './tokens/access-token';
 import { RefreshTokens } from './tokens/refresh-tokens';
@@ -75,8 +76,19 @@ export async function openIdentity(config: IdentityConfig, options: OpenOptions)
   }
 
   const hasher = new PasswordHasher(scryptParams(config));
-  const keys = new KeyStore(db, { accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, retireGraceSeconds: config.KEY_RETIRE_GRACE_SECONDS });
-  await keys.init();
+  if (config.SIGNING_KEY_SECRETS.length === 0) logger.warn('SIGNING_KEY_SECRETS is not set: private signing keys are stored unencrypted');
+  const keys = new KeyStore(db, {
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    retireGraceSeconds: config.KEY_RETIRE_GRACE_SECONDS,
+    sealer: new KeySealer(config.SIGNING_KEY_SECRETS),
+  });
+  try {
+    await keys.init();
+  } catch (err) {
+    await bus.close();
+    await db.destroy();
+    throw err;
+  }
   const revocations = new RevocationStore(db, bus, logger, config.ACCESS_TOKEN_TTL_SECONDS);
   await revocations.start();
   const accessTokens = new AccessTokens(keys, revocations, { issuer: config.ISSUER, audience: config.AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, verifiedCacheSize: config.VERIFIED_TOKEN_CACHE_SIZE });

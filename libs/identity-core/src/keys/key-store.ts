@@ -1,6 +1,7 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { sql, type Kysely } from '@cloud-stack/db';
 import type { IdentityDatabase } from '../db/schema';
+import { KeySealer } from './key-sealer';
 
 export const KEYS_CHANNEL = 'identity:keys';
 
@@ -33,6 +34,8 @@ export interface SigningKey {
 export interface KeyStoreOptions {
   readonly accessTokenTtlSeconds: number;
   readonly retireGraceSeconds: number;
+  /** Encrypts private keys at rest (default: none, keys stored as plain PEM). */
+  readonly sealer?: KeySealer;
 }
 
 /** RFC 7638 thumbprint of a P-256 public key, used as its `kid`. */
@@ -42,8 +45,9 @@ function thumbprint(jwk: { crv?: string; kty?: string; x?: string; y?: string })
 }
 
 /**
- * ES256 signing keys. Keys live in the database (private key as PKCS#8 PEM); in memory they are
- * KeyObjects built once per load, so signing and verifying never re-import a PEM.
+ * ES256 signing keys. Keys live in the database (private key as PKCS#8 PEM, sealed by the
+ * KeySealer when secrets are configured; public key as a JWK); in memory they are KeyObjects
+ * built once per load, so signing and verifying never re-import a PEM.
  */
 export class KeyStore {
   private signing: SigningKey | undefined;
@@ -51,10 +55,14 @@ export class KeyStore {
   private lastLoad = 0;
   private loading: Promise<void> | undefined;
 
+  private readonly sealer: KeySealer;
+
   constructor(
     private readonly db: Kysely<IdentityDatabase>,
     private readonly options: KeyStoreOptions,
-  ) {}
+  ) {
+    this.sealer = options.sealer ?? new KeySealer([]);
+  }
 
   /** How long a retired key keeps verifying: the longest token lifetime plus the grace period. */
   private get retiredLifetimeMs(): number {
@@ -63,10 +71,26 @@ export class KeyStore {
 
   /** Loads the keys; creates the first signing key when there is none. */
   async init(): Promise<void> {
+    await this.reseal();
     await this.reload();
     if (!this.signing) {
       await this.createKey(false);
       await this.reload();
+    }
+  }
+
+  /**
+   * Seals every stored private key that is plain or sealed under an older secret, so adding or
+   * rotating SIGNING_KEY_SECRETS takes effect at the next start. Conditional on the old value:
+   * instances starting together cannot overwrite each other's work.
+   */
+  private async reseal(): Promise<void> {
+    if (!this.sealer.enabled) return;
+    const rows = await this.db.selectFrom('signing_keys').select(['kid', 'private_key_pem']).execute();
+    for (const row of rows) {
+      if (!this.sealer.needsReseal(row.private_key_pem)) continue;
+      const sealed = this.sealer.seal(this.sealer.open(row.private_key_pem, row.kid), row.kid);
+      await this.db.updateTable('signing_keys').set({ private_key_pem: sealed }).where('kid', '=', row.kid).where('private_key_pem', '=', row.private_key_pem).execute();
     }
   }
 
@@ -89,8 +113,13 @@ export class KeyStore {
     for (const row of rows) {
       const existing = this.verifiers.get(row.kid);
       const privateKey =
-        row.status !== 'active' ? undefined : this.signing?.kid === row.kid ? this.signing.privateKey : createPrivateKey(row.private_key_pem);
-      const publicKey = existing?.publicKey ?? createPublicKey(row.private_key_pem);
+        row.status !== 'active'
+          ? undefined
+          : this.signing?.kid === row.kid
+            ? this.signing.privateKey
+            : createPrivateKey(this.sealer.open(row.private_key_pem, row.kid));
+      // Public keys come from the stored JWK: verifying never needs the private key opened.
+      const publicKey = existing?.publicKey ?? createPublicKey({ key: { ...(row.public_jwk as unknown as JsonWebKey) }, format: 'jwk' });
       if (privateKey && !signing) signing = { kid: row.kid, privateKey };
       verifiers.set(row.kid, {
         kid: row.kid,
@@ -164,7 +193,7 @@ export class KeyStore {
       await trx.updateTable('signing_keys').set({ status: 'retired', retired_at: new Date() }).where('status', '=', 'active').execute();
       await trx
         .insertInto('signing_keys')
-        .values({ kid, algorithm: 'ES256', private_key_pem: pem, public_jwk: JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }), status: 'active' })
+        .values({ kid, algorithm: 'ES256', private_key_pem: this.sealer.seal(pem, kid), public_jwk: JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }), status: 'active' })
         .execute();
       return kid;
     });
