@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { context, propagation } from '@opentelemetry/api';
-import { AUDIT_QUEUE, uuidv7, type AuditBatch, type AuditEventInput } from '@cloud-stack/contracts';
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import { AUDIT_BATCH_MAX_LINKS, AUDIT_QUEUE, uuidv7, type AuditBatch, type AuditEventInput } from '@cloud-stack/contracts';
 import type { Logger, MetricsRegistry } from '@cloud-stack/service-kit';
 import { cheapReject } from './validate';
 
@@ -54,11 +54,11 @@ export const DEFAULT_AUDIT_JOB_OPTIONS: JobsOptions = {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** W3C trace context of the active span, if any, for the writer to continue. */
+/** W3C traceparent of the active span, if any, for the writer to continue or link to. */
 function currentTraceparent(): string | undefined {
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  return carrier.traceparent;
+  const sc = trace.getSpanContext(context.active());
+  if (!sc || !isSpanContextValid(sc)) return undefined;
+  return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
 }
 
 /**
@@ -82,7 +82,8 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
   const droppedCounter = options.metrics?.counter('audit_producer_events_dropped_total', 'Audit events dropped by the producer, by reason');
 
   let buffer: unknown[] = [];
-  let traceparent: string | undefined;
+  // The batch's distinct emitting spans: the first is the write span's parent, the rest its links.
+  let traceparents: string[] = [];
   let timer: NodeJS.Timeout | undefined;
   let inFlightEvents = 0;
   const inFlight = new Set<Promise<void>>();
@@ -103,8 +104,9 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
     }
   };
 
-  async function send(events: unknown[], parent: string | undefined): Promise<void> {
-    const batch: AuditBatch = { batch_id: uuidv7(), events, ...(parent ? { traceparent: parent } : {}) };
+  async function send(events: unknown[], parents: string[]): Promise<void> {
+    const [parent, ...links] = parents;
+    const batch: AuditBatch = { batch_id: uuidv7(), events, ...(parent ? { traceparent: parent } : {}), ...(links.length ? { links } : {}) };
     for (let attempt = 1; ; attempt++) {
       try {
         // jobId = batch_id: a retried add after a lost reply cannot enqueue the batch twice.
@@ -130,11 +132,11 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
     }
     if (buffer.length === 0) return;
     const events = buffer;
-    const parent = traceparent;
+    const parents = traceparents;
     buffer = [];
-    traceparent = undefined;
+    traceparents = [];
     inFlightEvents += events.length;
-    const p = send(events, parent).finally(() => {
+    const p = send(events, parents).finally(() => {
       inFlightEvents -= events.length;
       inFlight.delete(p);
     });
@@ -157,7 +159,10 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
     }
     emitted++;
     emittedCounter?.inc();
-    if (buffer.length === 0) traceparent = currentTraceparent();
+    const tp = currentTraceparent();
+    if (tp !== undefined && traceparents.length <= AUDIT_BATCH_MAX_LINKS && traceparents[traceparents.length - 1] !== tp && !traceparents.includes(tp)) {
+      traceparents.push(tp);
+    }
     buffer.push(event);
     if (buffer.length >= maxBatch) dispatch();
     else if (!timer) timer = setTimeout(dispatch, lingerMs);

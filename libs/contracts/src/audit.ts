@@ -65,11 +65,17 @@ export type AuditEvent = z.infer<typeof AuditEventSchema>;
 /** What producers hand over; `category` may be omitted for request events. */
 export type AuditEventInput = z.input<typeof AuditEventSchema>;
 
+/** Most trace links one batch carries (OpenTelemetry's default span link limit). */
+export const AUDIT_BATCH_MAX_LINKS = 128;
+
 /** The payload of one BullMQ job on the `audit` queue; the job id is `batch_id`. */
 export const AuditBatchSchema = z.object({
   batch_id: uuid,
   // Events are validated one by one by the writer, so one bad event cannot sink its batch.
   events: z.array(z.unknown()).min(1),
+  /** W3C trace context of the span that emitted the first event: the write span's parent. */
   traceparent: z.string().optional(),
+  /** Trace contexts of the spans that emitted the other events (distinct): links of the write span. */
+  links: z.array(z.string()).max(AUDIT_BATCH_MAX_LINKS).optional(),
 });
 export type AuditBatch = z.infer<typeof AuditBatchSchema>;

@@ -1,6 +1,6 @@
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { AUDIT_QUEUE, AuditBatchSchema, AuditEventSchema, type AuditEvent } from '@cloud-stack/contracts';
+import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Link, type Span } from '@opentelemetry/api';
+import { AUDIT_BATCH_MAX_LINKS, AUDIT_QUEUE, AuditBatchSchema, AuditEventSchema, type AuditEvent } from '@cloud-stack/contracts';
 import type { Kysely } from '@cloud-stack/db';
 import type { Logger, MetricsRegistry, ReadinessCheck } from '@cloud-stack/service-kit';
 import { ensureAuditPartitions, ensurePartitionsBetween } from '../schema/partitions';
@@ -186,7 +186,11 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     const parent = typeof job.data?.traceparent === 'string' ? propagation.extract(ROOT_CONTEXT, { traceparent: job.data.traceparent }) : context.active();
     const span: Span = tracer.startSpan(
       'audit.write',
-      { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': job.queueName, 'messaging.message.id': job.id ?? '' } },
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': job.queueName, 'messaging.message.id': job.id ?? '' },
+        links: traceLinks(job.data?.links),
+      },
       parent,
     );
     try {
@@ -271,4 +275,19 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       await closed;
     },
   };
+}
+
+/**
+ * Links to the spans that emitted a batch's other events (OpenTelemetry's batch-consumer
+ * pattern: one parent, the rest linked), so every request's trace reaches the write.
+ */
+function traceLinks(raw: unknown): Link[] {
+  if (!Array.isArray(raw)) return [];
+  const links: Link[] = [];
+  for (const tp of raw.slice(0, AUDIT_BATCH_MAX_LINKS)) {
+    if (typeof tp !== 'string') continue;
+    const sc = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, { traceparent: tp }));
+    if (sc && isSpanContextValid(sc)) links.push({ context: sc });
+  }
+  return links;
 }

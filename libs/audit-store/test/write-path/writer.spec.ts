@@ -134,21 +134,49 @@ describe('the audit writer', () => {
 });
 
 describe('trace continuity', () => {
-  it('makes the write span a child of the span that emitted the events', async () => {
+  // OpenTelemetry's globals can be registered once per process: one provider for these tests.
+  let exporter: import('@opentelemetry/sdk-trace-base').InMemorySpanExporter;
+  let otel: typeof import('@opentelemetry/api');
+  beforeAll(async () => {
     const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
     const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
-    const { propagation, trace } = await import('@opentelemetry/api');
-    const exporter = new InMemorySpanExporter();
-    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+    otel = await import('@opentelemetry/api');
+    exporter = new InMemorySpanExporter();
+    otel.trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    otel.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    otel.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  });
+  const writeSpanOf = (traceId: string) => exporter.getFinishedSpans().find((s) => s.name === 'audit.write' && s.spanContext().traceId === traceId);
 
+  it('makes the write span a child of the span that emitted the events', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const queue = new Queue('audit', { connection: { url: redis.url }, prefix: redis.prefix });
     const job = await queue.add('batch', { batch_id: uuidv7(), events: [event()], traceparent: `00-${traceId}-00f067aa0ba902b7-01` }, { jobId: uuidv7() });
     await eventually(async () => (await job.getState()) === 'completed');
     await queue.close();
-    const span = exporter.getFinishedSpans().find((s) => s.name === 'audit.write' && s.spanContext().traceId === traceId);
-    expect(span?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(writeSpanOf(traceId)?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+  });
+
+  it('links the write span to the spans that emitted the batch’s other events', async () => {
+    const { context, trace, TraceFlags } = otel;
+    // Three requests, three traces, one batch: the producer keeps each emitting span.
+    const traces = ['11111111111111111111111111111111', '22222222222222222222222222222222', '33333333333333333333333333333333'];
+    const spans = ['1111111111111111', '2222222222222222', '3333333333333333'];
+    const linked = createAuditProducer({ connection: redis.url, prefix: redis.prefix, lingerMs: 50 });
+    traces.forEach((traceId, i) => {
+      const ctx = trace.setSpanContext(context.active(), { traceId, spanId: spans[i]!, traceFlags: TraceFlags.SAMPLED });
+      context.with(ctx, () => linked.emit(event()));
+    });
+    await linked.close();
+
+    await eventually(async () => writeSpanOf(traces[0]!) !== undefined);
+    const span = writeSpanOf(traces[0]!)!;
+    expect(span.parentSpanContext?.spanId).toBe(spans[0]);
+    expect(span.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual([
+      [traces[1], spans[1]],
+      [traces[2], spans[2]],
+    ]);
   });
 });
 
