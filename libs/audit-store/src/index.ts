@@ -24,7 +24,7 @@ export type { DigestBody } from './seal/canonical';
 export { startAuditMaintenance, AUDIT_MAINTENANCE_QUEUE } from './seal/scheduler';
 export type { AuditMaintenance, AuditMaintenanceOptions } from './seal/scheduler';
 export { verifyAuditLog } from './verify/verify';
-export type { VerifyOptions, VerifyReport, RowFinding, PrunedInterval } from './verify/verify';
+export type { AnchorCheck, VerifyOptions, VerifyReport, RowFinding, PrunedInterval } from './verify/verify';
 export { enforceRetention, RETENTION_LOCK_KEY } from './retention/retention';
 export type { RetentionOptions, RetentionResult, DroppedPartition } from './retention/retention';
 export { DEFAULT_RETENTION, parseRetentionPolicy } from './retention/policy';

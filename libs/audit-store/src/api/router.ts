@@ -139,12 +139,23 @@ export function createAuditApiRouter(options: AuditApiOptions): Router {
   });
 
   router.get(`${AUDIT_API_BASE}/verify`, authenticate, async (req, res) => {
-    const q = parseQuery(z.object({ from: EventFilterSchema.shape.from, to: EventFilterSchema.shape.to }), req.query);
+    const q = parseQuery(
+      z.object({
+        from: EventFilterSchema.shape.from,
+        to: EventFilterSchema.shape.to,
+        anchor: z
+          .string()
+          .regex(/^[1-9][0-9]{0,15}:[0-9a-f]{64}$/, 'must be <digest_no>:<digest_hash> as a past chain_head gave them')
+          .optional(),
+      }),
+      req.query,
+    );
     const to = q.to ? new Date(q.to) : new Date();
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - 86_400_000);
     if (from >= to) throw new HttpProblem(400, 'from must be before to');
     const caller = callerOf(res);
-    res.json(await verifyAuditLog(db, { from, to, ...(caller.platform ? {} : { tenantId: caller.tenantId! }) }));
+    const anchor = q.anchor ? { digestNo: Number(q.anchor.split(':')[0]), digestHash: q.anchor.split(':')[1]! } : undefined;
+    res.json(await verifyAuditLog(db, { from, to, ...(anchor ? { anchor } : {}), ...(caller.platform ? {} : { tenantId: caller.tenantId! }) }));
   });
 
   return router;

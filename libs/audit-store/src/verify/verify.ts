@@ -9,6 +9,20 @@ export interface VerifyOptions {
   readonly tenantId?: string;
   /** Most event ids listed per finding; counts are always complete. */
   readonly maxIds?: number;
+  /**
+   * A digest recorded outside the database earlier (a past `chain_head`): the chain must still
+   * hold it unchanged. This is what catches a chain cut short at its end.
+   */
+  readonly anchor?: { readonly digestNo: number; readonly digestHash: string };
+}
+
+export interface AnchorCheck {
+  readonly digest_no: number;
+  readonly digest_hash: string;
+  /** The chain still has a digest with that number. */
+  readonly found: boolean;
+  /** ... and its hash is the recorded one. */
+  readonly matches: boolean;
 }
 
 export interface RowFinding {
@@ -51,6 +65,8 @@ export interface VerifyReport {
    * its end (newest digests deleted with their rows) is only visible against such a record.
    */
   readonly chain_head: { readonly digest_no: number; readonly digest_hash: string; readonly interval_end: string } | null;
+  /** The result of checking `anchor`, when one was given (a mismatch makes `ok` false). */
+  readonly anchor: AnchorCheck | null;
 }
 
 interface DigestRow {
@@ -212,7 +228,14 @@ export async function verifyAuditLog(db: Kysely<unknown>, options: VerifyOptions
     const rows_inserted_after_sealing = { ids: [...before.ids, ...inserted.ids].slice(0, maxIds), count: before.count + inserted.count };
     const rows_modified = findings.get('modified') ?? EMPTY;
     const rows_deleted = findings.get('deleted') ?? EMPTY;
+    let anchor: AnchorCheck | null = null;
+    if (options.anchor) {
+      const { digestNo, digestHash } = options.anchor;
+      const stored = (await sql<{ digest_hash: string }>`SELECT digest_hash FROM audit_digests WHERE digest_no = ${digestNo}`.execute(trx)).rows[0];
+      anchor = { digest_no: digestNo, digest_hash: digestHash, found: stored !== undefined, matches: stored?.digest_hash === digestHash };
+    }
     const ok =
+      (anchor === null || anchor.matches) &&
       rows_modified.count === 0 &&
       rows_deleted.count === 0 &&
       rows_inserted_after_sealing.count === 0 &&
@@ -236,6 +259,7 @@ export async function verifyAuditLog(db: Kysely<unknown>, options: VerifyOptions
       pruned_by_retention,
       unsealed_rows,
       chain_head: head ? { digest_no: head.digest_no, digest_hash: head.digest_hash, interval_end: head.interval_end.toISOString() } : null,
+      anchor,
     };
   });
 }

@@ -242,6 +242,13 @@ describe('audit read API', () => {
     expect(res.body).toMatchObject({ ok: true, bad_signatures: [], broken_chain_links: [] });
     expect(res.body.rows_checked).toBeGreaterThan(30);
     expect((await get('/v1/audit/verify?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', 'tok-a')).status).toBe(400);
+    // A chain head recorded elsewhere is checked when given back as anchor=<digest_no>:<digest_hash>.
+    const head = res.body.chain_head as { digest_no: number; digest_hash: string };
+    const anchored = await get(`/v1/audit/verify?anchor=${head.digest_no}:${head.digest_hash}`, 'tok-platform').expect(200);
+    expect(anchored.body.anchor).toEqual({ digest_no: head.digest_no, digest_hash: head.digest_hash, found: true, matches: true });
+    const bad = await get('/v1/audit/verify?anchor=1:not-a-hash', 'tok-platform');
+    expect(bad.status).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/problem\+json/);
     const keys = await get('/v1/audit/public-key').expect(200);
     expect(keys.body.keys).toEqual([expect.objectContaining({ key_id: signer.keyId, algorithm: 'Ed25519', public_key_pem: signer.publicKeyPem })]);
     expect(JSON.stringify(keys.body)).not.toContain('PRIVATE');

@@ -49,6 +49,32 @@ describe('sealing and verifying the audit log', () => {
     expect(report.rows_modified.count + report.rows_deleted.count + report.rows_inserted_after_sealing.count).toBe(0);
   });
 
+  it('catches a chain cut short at its end against an anchor recorded earlier', async () => {
+    const { events } = await sealedHours();
+    const head = (await verifyAuditLog(db, window)).chain_head!;
+    const anchor = { digestNo: head.digest_no - 1, digestHash: (await sql<{ h: string }>`SELECT digest_hash AS h FROM audit_digests WHERE digest_no = ${head.digest_no - 1}`.execute(db)).rows[0]!.h };
+    expect((await verifyAuditLog(db, { ...window, anchor })).anchor).toEqual({ digest_no: anchor.digestNo, digest_hash: anchor.digestHash, found: true, matches: true });
+
+    // Someone with database access deletes the newest two digests, their leaves and their rows.
+    const cut = head.digest_no - 1;
+    const gone = await sql<{ start: Date }>`DELETE FROM audit_digests WHERE digest_no >= ${cut} RETURNING interval_start AS start`.execute(db);
+    const since = new Date(Math.min(...gone.rows.map((r) => new Date(r.start).getTime())));
+    await sql`DELETE FROM audit_row_hashes WHERE interval_start >= ${since}`.execute(db);
+    await sql`DELETE FROM audit_events WHERE occurred_at >= ${since}`.execute(db);
+    expect(events.some((e) => new Date(e.occurred_at) >= since)).toBe(true);
+
+    // From inside the database the shorter chain looks whole (the rows look merely unsealed)…
+    const blind = await verifyAuditLog(db, window);
+    expect(blind).toMatchObject({ ok: true, rows_deleted: { count: 0 } });
+    // …but not against the anchor.
+    const anchored = await verifyAuditLog(db, { ...window, anchor });
+    expect(anchored.ok).toBe(false);
+    expect(anchored.anchor).toMatchObject({ found: false, matches: false });
+
+    const forged = await verifyAuditLog(db, { ...window, anchor: { digestNo: 1, digestHash: 'f'.repeat(64) } });
+    expect(forged).toMatchObject({ ok: false, anchor: { found: true, matches: false } });
+  });
+
   it('names a row UPDATEd after sealing as modified', async () => {
     const { events } = await sealedHours();
     const target = events[5]!;
