@@ -49,10 +49,15 @@ async function run(name: string, url: string, options: { method?: 'GET' | 'POST'
 async function main(): Promise<void> {
   const logger = createLogger('identity-bench', process.env.LOG_LEVEL ?? 'warn');
   const database = await createTestDatabase(ADMIN_URL, 'bench_identity');
+  const prefix = `bench:identity:${randomBytes(4).toString('hex')}:`;
   const config = readIdentityConfig({
     DATABASE_URL: database.url,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    REDIS_PREFIX: `bench:identity:${randomBytes(4).toString('hex')}:`,
+    REDIS_PREFIX: prefix,
+    // No admin actions are measured: no audit queue (it would leave BullMQ's keys behind).
+    AUDIT_EVENTS: 'none',
+    // As in production: private keys sealed at rest (opened once at start-up, so no cost per token).
+    SIGNING_KEY_SECRETS: randomBytes(24).toString('base64url'),
     SCRYPT_LOG_N: process.env.SCRYPT_LOG_N,
   });
   const metrics = new MetricsRegistry();
