@@ -54,10 +54,15 @@ export interface RuleNode {
   isStatic: boolean;
   staticData: Value | undefined;
   staticValue: Value | undefined;
+  /**
+   * The node's value is being computed (evaluation is synchronous, so a flag on the node is the
+   * whole in-progress set): meeting it again is recursion the compiler could not see.
+   */
+  evaluating: boolean;
 }
 
 export function newNode(path: readonly string[]): RuleNode {
-  return { path, children: new Map(), rules: [], defaults: [], hasRules: false, isPackage: false, index: undefined, constValue: undefined, cacheFrame: -1, cacheValue: undefined, pkgAnnotations: undefined, isStatic: false, staticData: undefined, staticValue: undefined };
+  return { path, children: new Map(), rules: [], defaults: [], hasRules: false, isPackage: false, index: undefined, constValue: undefined, cacheFrame: -1, cacheValue: undefined, pkgAnnotations: undefined, isStatic: false, staticData: undefined, staticValue: undefined, evaluating: false };
 }
 
 export function nodeAt(root: RuleNode, path: readonly string[], create: boolean): RuleNode | undefined {

@@ -435,13 +435,15 @@ export class Evaluator extends RuleEvaluator {
   protected quickCall(t: CallTerm, env: Bindings): Value | undefined | typeof SLOW {
     const tg = t.target;
     if (!tg || this.frame.fnOverrides.size) return SLOW;
-    const n = this.callArity(t);
-    if (n === undefined || t.args.length !== n) return SLOW;
     let def: BuiltinDef | undefined;
+    let n: number | undefined;
     if (tg.kind === 'builtin') {
       def = this.builtinDef(tg);
-      if (!def || def.iter || tg.name === 'print' || tg.name.startsWith('rego.metadata.')) return SLOW;
-    }
+      // print and rego.metadata.* need the evaluator (invoke handles them).
+      if (!def || def.iter || def.variadic || tg.name === 'print' || tg.name === 'rego.metadata.chain' || tg.name === 'rego.metadata.rule') return SLOW;
+      n = def.arity;
+    } else n = this.callArity(t);
+    if (n === undefined || t.args.length !== n) return SLOW;
     const args: Value[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const v = this.quick(t.args[i]!, env);

@@ -211,17 +211,16 @@ export abstract class RuleEvaluator extends Unifier {
     const f = this.frame;
     const shared = node.isStatic && f.dataOverrides.length === 0 && f.fnOverrides.size === 0;
     if (shared && node.staticData === f.data && node.staticData !== undefined) return node.staticValue;
-    const busy = (this.inProgress ??= new Set());
-    if (busy.has(node)) {
+    if (node.evaluating) {
       // Recursion the compiler could not see (through `data[x]`): fail instead of looping.
       throw new RegoError('rego_recursion_error', `rule data.${node.path.join('.')} is recursive`, { halt: true });
     }
-    busy.add(node);
+    node.evaluating = true;
     let v: Value | undefined;
     try {
       v = this.computeRuleValue(node);
     } finally {
-      busy.delete(node);
+      node.evaluating = false;
     }
     node.cacheFrame = id;
     node.cacheValue = v;
@@ -400,8 +399,6 @@ export abstract class RuleEvaluator extends Unifier {
     releaseBindings(env);
     return result;
   }
-
-  protected inProgress: Set<RuleNode> | undefined;
 
   /** Function nodes by target path (the path array of a compiled call is a stable key). */
   protected functionNode(path: readonly string[]): RuleNode | undefined {

@@ -60,7 +60,8 @@ export abstract class Unifier {
         }
         const path = t.path;
         for (let i = 0; i < path.length; i++) {
-          const key = this.quickKey(path[i]!, env);
+          const seg = path[i]!;
+          const key = seg.kind === 'scalar' ? seg.value : this.quickKey(seg, env);
           if (key === SLOW) return SLOW;
           if (v === undefined || key === undefined) return undefined;
           v = lookup(v, key);

@@ -46,7 +46,7 @@ export function toJSON(v: Value): JSONValue {
   if (Array.isArray(v)) return (v as readonly Value[]).map(toJSON);
   if (v instanceof RegoSet) return v.sorted().map(toJSON);
   const out: { [k: string]: JSONValue } = {};
-  for (const [k, val] of (v as RegoObject).sortedEntries()) out[objectKeyString(k)] = toJSON(val);
+  (v as RegoObject).forEachSorted((k, val) => void (out[objectKeyString(k)] = toJSON(val)));
   return out;
 }
 

@@ -156,17 +156,21 @@ export class RegoObject {
 
   /** Entries sorted by key in OPA's total order (cached until the next key change). */
   sortedEntries(): Array<[Value, Value]> {
-    if (!this.sortedCache) this.sortedCache = [...this.map.values()].sort((a, b) => compare(a.key, b.key));
-    return this.sortedCache.map((e) => [e.key, e.value]);
+    return this.sorted().map((e) => [e.key, e.value]);
+  }
+
+  /** Visits entries in OPA's key order without building pairs (serialisation's hot path). */
+  forEachSorted(fn: (key: Value, value: Value) => void): void {
+    for (const e of this.sorted()) fn(e.key, e.value);
   }
 
   /** Keys in OPA's order; the array is shared (cached), do not mutate it. */
   sortedKeys(): readonly Value[] {
-    if (!this.sortedKeysCache) {
-      if (!this.sortedCache) this.sortedCache = [...this.map.values()].sort((a, b) => compare(a.key, b.key));
-      this.sortedKeysCache = this.sortedCache.map((e) => e.key);
-    }
-    return this.sortedKeysCache;
+    return (this.sortedKeysCache ??= this.sorted().map((e) => e.key));
+  }
+
+  private sorted(): readonly Entry[] {
+    return (this.sortedCache ??= [...this.map.values()].sort((a, b) => compare(a.key, b.key)));
   }
 
   /** Shallow copy (safe to mutate without touching this object). */
