@@ -70,9 +70,39 @@ export abstract class Unifier {
       }
       case 'call':
         return this.quickCall(t, env);
+      case 'array':
+        return this.quickItems(t.items, env);
+      case 'set': {
+        const items = this.quickItems(t.items, env);
+        return items === SLOW || items === undefined ? items : new RegoSet(items);
+      }
+      case 'object': {
+        // As evalObject's fast path: a later equal key replaces an earlier one.
+        const out = new RegoObject();
+        for (const [kt, vt] of t.entries) {
+          const key = this.quick(kt, env);
+          if (key === SLOW) return SLOW;
+          const val = this.quick(vt, env);
+          if (val === SLOW) return SLOW;
+          if (key === undefined || val === undefined) return undefined;
+          out.set(key, val);
+        }
+        return out;
+      }
       default:
         return SLOW;
     }
+  }
+
+  /** Items of an array or set literal; undefined when one is (the whole literal is then). */
+  private quickItems(items: readonly T[], env: Bindings): Value[] | undefined | typeof SLOW {
+    const out = new Array<Value>(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const v = this.quick(items[i]!, env);
+      if (v === SLOW || v === undefined) return v;
+      out[i] = v;
+    }
+    return out;
   }
 
   /** A ref segment's key without enumeration: SLOW for an unbound var (it iterates). */
