@@ -8,7 +8,7 @@ import { Bindings } from './bindings';
 import { RuleEvaluator } from './rules';
 import { conflict, setPath, templateString } from './documents';
 import { startsWith, targetPath, termPathOf } from './paths';
-import { NONE_BOUND, SLOW, type EvaluatorOptions, type K, type VK } from './shared';
+import { SLOW, type EvaluatorOptions, type K, type VK } from './shared';
 
 export type { EvaluatorOptions } from './shared';
 
@@ -40,7 +40,7 @@ export class Evaluator extends RuleEvaluator {
   evalBody(body: Body, i: number, env: Bindings, k: K): boolean | void {
     // Literals with at most one answer (tests, `x := <plain term>`) run in this loop; the
     // vars they bind are undone on the way out. Others continue in CPS.
-    let bound: string[] | undefined;
+    const mark = this.quickBound.length;
     let r: boolean | void;
     for (;;) {
       // One step per literal and per answer reaching the end of a body.
@@ -58,43 +58,41 @@ export class Evaluator extends RuleEvaluator {
         r = this.evalExpr(e, env, () => this.evalBody(body, i + 1, env, k));
         break;
       }
-      if (q === false) {
+      if (!q) {
         r = undefined;
         break;
       }
-      if (typeof q === 'string') (bound ??= []).push(q);
-      else if (typeof q === 'object') (bound ??= []).push(...q);
       i++;
     }
-    if (bound) for (const v of bound) env.delete(v);
+    this.unbindTo(env, mark);
     return r;
   }
 
   /**
-   * Runs a whole body without continuations when every literal has at most one answer:
-   * the vars it bound (caller undoes them), false (no answer; nothing left bound), or SLOW
-   * (nothing left bound; use evalBody).
+   * Runs a body's leading literals that have at most one answer, without continuations: the
+   * index of the first literal that needs evalBody (body.length when none does), or -1 when a
+   * literal failed (nothing left bound). The vars bound stay bound, on `quickBound`: the caller
+   * notes its length first, continues with evalBody(body, index) if needed, then unbinds.
    */
-  protected quickBody(body: Body, env: Bindings): readonly string[] | false | typeof SLOW {
-    let bound: string[] | undefined;
+  protected quickBody(body: Body, env: Bindings): number {
+    const mark = this.quickBound.length;
     for (let i = 0; i < body.length; i++) {
       if (++this.steps > this.maxSteps) throw new RegoError('eval_cancel_error', 'caller cancelled query execution (step limit)');
       const q = this.quickExpr(body[i]!, env);
-      if (q === SLOW || q === false) {
-        if (bound) for (const v of bound) env.delete(v);
-        return q;
+      if (q === SLOW) return i;
+      if (!q) {
+        this.unbindTo(env, mark);
+        return -1;
       }
-      if (typeof q === 'string') (bound ??= []).push(q);
-      else if (typeof q === 'object') (bound ??= []).push(...q);
     }
-    return bound ?? NONE_BOUND;
+    return body.length;
   }
 
   /**
-   * Evaluates a literal that cannot enumerate: true/false, the name(s) of the var(s) it bound,
-   * or SLOW when it needs the general path (iteration, `with`, relations...).
+   * Evaluates a literal that cannot enumerate: true/false (the vars it bound are pushed on
+   * `quickBound`), or SLOW when it needs the general path (iteration, `with`, relations...).
    */
-  protected quickExpr(e: Expr, env: Bindings): boolean | string | readonly string[] | typeof SLOW {
+  protected quickExpr(e: Expr, env: Bindings): boolean | typeof SLOW {
     if (e.kind !== 'term' || e.with.length) return e.kind === 'some' ? true : SLOW;
     const t = e.term;
     if (t.kind === 'call' && t.target?.kind === 'builtin' && (t.target.name === 'eq' || t.target.name === 'assign')) {
@@ -104,7 +102,8 @@ export class Evaluator extends RuleEvaluator {
         if (v === SLOW) return SLOW;
         if (v === undefined) return false;
         env.set(a.name, v);
-        return a.name;
+        this.quickBound.push(a.name);
+        return true;
       }
       if (!e.negated && a.kind === 'array' && isFreshVars(a.items, env)) return this.destructure(a.items, b, env);
       if (this.hasUnbound(a, env) || this.hasUnbound(b, env)) return SLOW;
@@ -122,16 +121,16 @@ export class Evaluator extends RuleEvaluator {
   }
 
   /** `[x, y] := term` with distinct unbound vars: binds them all, or fails (not an array of that length). */
-  private destructure(vars: readonly T[], b: T, env: Bindings): false | readonly string[] | typeof SLOW {
+  private destructure(vars: readonly T[], b: T, env: Bindings): boolean | typeof SLOW {
     const v = this.quick(b, env);
     if (v === SLOW) return SLOW;
     if (!Array.isArray(v) || v.length !== vars.length) return false;
-    const names = new Array<string>(vars.length);
     for (let i = 0; i < vars.length; i++) {
-      names[i] = (vars[i] as { name: string }).name;
-      env.set(names[i]!, (v as readonly Value[])[i]!);
+      const name = (vars[i] as { name: string }).name;
+      env.set(name, (v as readonly Value[])[i]!);
+      this.quickBound.push(name);
     }
-    return names;
+    return true;
   }
 
   protected evalExpr(e: Expr, env: Bindings, k: K): boolean | void {

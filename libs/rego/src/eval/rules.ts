@@ -15,7 +15,7 @@ import { DATA_REFS, EMPTY_ENV, FUNCTION_NODES, NO_KEYS, SLOW, type K, type VK } 
  */
 export abstract class RuleEvaluator extends Unifier {
   abstract evalBody(body: Body, i: number, env: Bindings, k: K): boolean | void;
-  protected abstract quickBody(body: Body, env: Bindings): readonly string[] | false | typeof SLOW;
+  protected abstract quickBody(body: Body, env: Bindings): number;
   protected abstract evalList(items: readonly T[], i: number, acc: Value[], env: Bindings, k: (vs: Value[]) => boolean | void): boolean | void;
 
   // ---- refs ----------------------------------------------------------------------------
@@ -258,27 +258,22 @@ export abstract class RuleEvaluator extends Unifier {
     if (out instanceof RegoObject) VIRTUAL.add(out);
     const prevRule = this.currentRule;
     const env = borrowBindings();
+    const mark = this.quickBound.length;
     for (const r of rules) {
       this.currentRule = r;
       env.clear();
-      const q = this.quickBody(r.body, env);
-      if (q === false) continue;
-      if (q !== SLOW) {
-        if (r.tail.length === 0) {
-          const v = this.quick(r.value, env);
-          if (v !== SLOW) {
-            if (v !== undefined) out = insertPartial(out, r, NO_KEYS, v);
-            continue;
-          }
+      this.quickBound.length = mark; // env.clear() unbound them
+      const i = this.quickBody(r.body, env);
+      if (i < 0) continue;
+      if (i === r.body.length && r.tail.length === 0) {
+        const v = this.quick(r.value, env);
+        if (v !== SLOW) {
+          if (v !== undefined) out = insertPartial(out, r, NO_KEYS, v);
+          continue;
         }
-        this.evalList(r.tail, 0, [], env, (keys) =>
-          this.evalTerm(r.value, env, (v) => {
-            out = insertPartial(out, r, keys, v);
-          }),
-        );
-        continue;
       }
-      this.evalBody(r.body, 0, env, () =>
+      // The rest of the body (from the first literal that enumerates), then head keys and value.
+      this.evalBody(r.body, i, env, () =>
         this.evalList(r.tail, 0, [], env, (keys) =>
           this.evalTerm(r.value, env, (v) => {
             out = insertPartial(out, r, keys, v);
@@ -286,6 +281,7 @@ export abstract class RuleEvaluator extends Unifier {
         ),
       );
     }
+    this.quickBound.length = mark;
     this.currentRule = prevRule;
     releaseBindings(env);
     if (out instanceof RegoObject) {
@@ -327,34 +323,33 @@ export abstract class RuleEvaluator extends Unifier {
   protected currentRule: CompiledRule | undefined;
 
   protected evalRuleClausesIn(r: CompiledRule, env: Bindings, k: VK): void {
-    const q = this.quickBody(r.body, env);
-    if (q !== SLOW) {
-      if (q !== false) {
-        const v = this.quick(r.value, env);
-        let any = false;
-        if (v === SLOW) {
-          this.evalTerm(r.value, env, (x) => {
-            any = true;
-            k(x);
-          });
-        } else if (v !== undefined) {
+    const mark = this.quickBound.length;
+    const i = this.quickBody(r.body, env);
+    let any = false;
+    if (i === r.body.length) {
+      const v = this.quick(r.value, env);
+      if (v !== SLOW) {
+        if (v !== undefined) {
           any = true;
           k(v);
         }
-        for (const name of q) env.delete(name);
-        if (any) return;
+      } else {
+        this.evalTerm(r.value, env, (x) => {
+          any = true;
+          k(x);
+        });
       }
-      if (r.elses.length === 0) return;
-      return this.evalElses(r, env, k);
+    } else if (i >= 0) {
+      // The rest of the body, from the first literal that enumerates.
+      this.evalBody(r.body, i, env, () =>
+        this.evalTerm(r.value, env, (v) => {
+          any = true;
+          k(v);
+        }),
+      );
     }
-    let any = false;
-    this.evalBody(r.body, 0, env, () =>
-      this.evalTerm(r.value, env, (v) => {
-        any = true;
-        k(v);
-      }),
-    );
-    if (any) return;
+    this.unbindTo(env, mark);
+    if (any || r.elses.length === 0) return;
     this.evalElses(r, env, k);
   }
 

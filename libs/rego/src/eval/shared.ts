@@ -11,7 +11,6 @@ export type VK = (v: Value) => boolean | void;
 /** quick() could not answer without enumerating: take the general (CPS) path. */
 export const SLOW = Symbol('slow');
 export const EMPTY_ENV = new Bindings();
-export const NONE_BOUND: readonly string[] = [];
 export const NO_KEYS: readonly Value[] = [];
 /** Data refs -> where their constant prefix leads in the rule tree, for one base data value. */
 export const DATA_REFS = new WeakMap<RefTerm, { data: Value; node: RuleNode; i: number; base: Value | undefined; leaf: boolean }>();

@@ -15,6 +15,18 @@ export abstract class Unifier {
     public frame: Frame,
   ) {}
 
+  /**
+   * Vars bound by literals evaluated without continuations, most recent last. Whoever starts
+   * such a run notes the length and unbinds back to it when done (unbindTo): nested runs sit
+   * above and are gone before control returns, so one stack serves the whole evaluation.
+   */
+  protected readonly quickBound: string[] = [];
+
+  protected unbindTo(env: Bindings, mark: number): void {
+    const stack = this.quickBound;
+    while (stack.length > mark) env.delete(stack.pop()!);
+  }
+
   abstract evalTerm(t: T, env: Bindings, k: VK): boolean | void;
   /** quick() for a ref rooted at data (the rule tree lives in the evaluator). */
   protected abstract quickData(t: RefTerm, env: Bindings): Value | undefined | typeof SLOW;

@@ -152,6 +152,16 @@ describe('evaluator: print and deep policies', () => {
     expect(lines).toEqual(['n = 3 <undefined>']);
   });
 
+  it('evaluates each literal once when a body switches from the quick path to enumeration', () => {
+    // f(1) runs without continuations, `some x in xs` enumerates: f must not run again for it.
+    const lines: string[] = [];
+    const source = 'package p\nf(n) := n if print("f", n)\nxs contains x if { f(1) == 1; some x in [1, 2] }\ny := v if { v := f(2); some z in [3]; z > 0 }';
+    const ps = compileModules([{ file: 'p.rego', source }]);
+    expect(ps.evaluate(['p', 'xs'], { print: (m) => lines.push(m) })).toEqual({ defined: true, result: [1, 2] });
+    expect(ps.evaluate(['p', 'y'], { print: (m) => lines.push(m) })).toEqual({ defined: true, result: 2 });
+    expect(lines).toEqual(['f 1', 'f 2']);
+  });
+
   it('evaluates a long chain of rules', () => {
     const rules = Array.from({ length: 300 }, (_, i) => `r${i} := r${i + 1} + 1`).join('\n');
     const ps = compileModules([{ file: 'c.rego', source: `package c\n${rules}\nr300 := 0` }]);
