@@ -262,7 +262,7 @@ export abstract class RuleEvaluator extends Unifier {
     for (const r of rules) {
       this.currentRule = r;
       env.clear();
-      this.quickBound.length = mark; // env.clear() unbound them
+      if (this.quickBound.length !== mark) this.quickBound.length = mark; // env.clear() unbound them
       const i = this.quickBody(r.body, env);
       if (i < 0) continue;
       if (i === r.body.length && r.tail.length === 0) {
@@ -281,7 +281,7 @@ export abstract class RuleEvaluator extends Unifier {
         ),
       );
     }
-    this.quickBound.length = mark;
+    if (this.quickBound.length !== mark) this.quickBound.length = mark;
     this.currentRule = prevRule;
     releaseBindings(env);
     if (out instanceof RegoObject) {
