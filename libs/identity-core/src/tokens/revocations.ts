@@ -63,11 +63,11 @@ export class RevocationStore {
   }
 
   /**
-   * Revokes every access token of `sub` issued until now, and announces it. The cutoff is the next
-   * whole second, so a token issued earlier in the current second is revoked too.
+   * Revokes every access token of `sub` issued until now, and announces it. The cutoff is the start
+   * of the next second, so a token issued earlier in the current second is revoked too.
    */
   async revokeSubject(sub: string): Promise<void> {
-    const notBefore = Math.ceil(Date.now() / 1000);
+    const notBefore = Math.floor(Date.now() / 1000) + 1;
     const expires = new Date((notBefore + this.accessTokenTtlSeconds) * 1000);
     await this.db
       .insertInto('subject_revocations')
