@@ -42,8 +42,8 @@ export class DecisionLogger {
   constructor(private readonly options: DecisionLoggerOptions) {
     this.rules = parseMaskRules(options.mask ?? []);
     this.bufferSize = options.bufferSize ?? 10_000;
-    this.batchSize = Math.max(1, options.batchSize ?? 100);
-    this.flushIntervalMs = options.flushIntervalMs ?? 100;
+    this.batchSize = Math.max(1, options.batchSize ?? 10);
+    this.flushIntervalMs = options.flushIntervalMs ?? 5;
     this.droppedCounter = options.metrics?.counter('decision_logs_dropped_total', 'Decision logs dropped because the buffer was full');
     this.shippedCounter = options.metrics?.counter('decision_logs_shipped_total', 'Decision logs handed to the sink');
     this.failedCounter = options.metrics?.counter('decision_logs_failed_total', 'Decision logs lost because the sink failed');
