@@ -16,3 +16,4 @@ export type {
 } from './term';
 export type { Expr, TermExpr, SomeDeclExpr, SomeInExpr, EveryExpr, Body, WithModifier } from './expr';
 export type { Module, Rule, Import, ElseClause } from './module';
+export { forEachChild, forEachExprPart } from './walk';

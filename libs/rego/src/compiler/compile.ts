@@ -1,5 +1,5 @@
 import type { Body, CallTarget, Expr, Module, Rule, Term as T } from '../ast';
-import { Term } from '../ast';
+import { Term, forEachChild, forEachExprPart } from '../ast';
 import type { BuiltinRegistry } from '../builtins';
 import { RegoError, type RegoErrorDetail } from '../errors';
 import { parseModule } from '../parser';
@@ -232,8 +232,7 @@ function checkCalls(root: RuleNode, registry: BuiltinRegistry, errors: RegoError
           const r = n && (n.rules[0] ?? n.defaults[0]);
           if (!r || r.kind !== 'function') {
             const name = t.target.path.join('.');
-            const builtinName = name;
-            if (!registry.has(builtinName)) errors.push({ code: 'rego_type_error', message: `undefined function data.${name}`, location: t.loc });
+            if (!registry.has(name)) errors.push({ code: 'rego_type_error', message: `undefined function data.${name}`, location: t.loc });
           } else if (t.args.length !== r.args!.length && t.args.length !== r.args!.length + 1) {
             errors.push({
               code: 'rego_type_error',
@@ -254,43 +253,12 @@ function checkCalls(root: RuleNode, registry: BuiltinRegistry, errors: RegoError
         t.args.forEach(visit);
         break;
       }
-      case 'ref':
-        visit(t.head);
-        t.path.forEach(visit);
-        break;
-      case 'array':
-      case 'set':
-        t.items.forEach(visit);
-        break;
-      case 'object':
-        t.entries.forEach(([k, v]) => (visit(k), visit(v)));
-        break;
-      case 'template':
-        t.parts.forEach((p) => typeof p !== 'string' && visit(p));
-        break;
-      case 'arraycomp':
-      case 'setcomp':
-        visit(t.head);
-        visitBody(t.body);
-        break;
-      case 'objectcomp':
-        visit(t.key);
-        visit(t.value);
-        visitBody(t.body);
-        break;
       default:
-        break;
+        forEachChild(t, visit, visitBody);
     }
   };
   const visitBody = (b: Body): void => {
-    for (const e of b) {
-      if (e.kind === 'term') visit(e.term);
-      if (e.kind === 'somein' || e.kind === 'every') {
-        visit(e.domain);
-        if (e.kind === 'every') visitBody(e.body);
-      }
-      for (const w of e.with) visit(w.value);
-    }
+    for (const e of b) forEachExprPart(e, visit, visitBody);
   };
   const checkRule = (r: CompiledRule): void => {
     visitBody(r.body);

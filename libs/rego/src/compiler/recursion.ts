@@ -1,4 +1,4 @@
-import type { Body, Term as T } from '../ast';
+import { forEachChild, forEachExprPart, type Body, type Term as T } from '../ast';
 import type { RegoErrorDetail } from '../errors';
 import { ruleName, type RuleNode } from './rule-tree';
 
@@ -60,38 +60,13 @@ export function checkRecursion(root: RuleNode, errors: RegoErrorDetail[], isNond
           if (t.target?.kind === 'builtin' && (isNondeterministic(t.target.name) || t.target.name === 'print' || t.target.name.startsWith('rego.metadata'))) impure.add(n);
           t.args.forEach(visit);
           break;
-        case 'array':
-        case 'set':
-          t.items.forEach(visit);
-          break;
-        case 'object':
-          t.entries.forEach(([k, v]) => (visit(k), visit(v)));
-          break;
-        case 'template':
-          t.parts.forEach((p) => typeof p !== 'string' && visit(p));
-          break;
-        case 'arraycomp':
-        case 'setcomp':
-          visit(t.head);
-          visitBody(t.body);
-          break;
-        case 'objectcomp':
-          visit(t.key);
-          visit(t.value);
-          visitBody(t.body);
-          break;
         default:
-          break;
+          forEachChild(t, visit, visitBody);
       }
     };
     const visitBody = (b: Body): void => {
       for (const e of b) {
-        if (e.kind === 'term') visit(e.term);
-        if (e.kind === 'somein' || e.kind === 'every') {
-          visit(e.domain);
-          if (e.kind === 'every') visitBody(e.body);
-        }
-        for (const w of e.with) visit(w.value);
+        forEachExprPart(e, visit, visitBody);
         if (e.with.length) impure.add(n);
       }
     };

@@ -1,4 +1,4 @@
-import type { Body, CallTarget, Expr, Location, Term as T } from '../ast';
+import { forEachChild, type Body, type CallTarget, type Expr, type Location, type Term as T } from '../ast';
 import type { RegoErrorDetail } from '../errors';
 import { allVarsOfTerm, collectTerm, emptyUse, isWildcard, type VarUse } from './vars';
 
@@ -100,25 +100,8 @@ export class Safety {
         case 'objectcomp':
           this.simulate(t.body, [t.key, t.value], bound, out);
           return;
-        case 'ref':
-          visit(t.head);
-          t.path.forEach(visit);
-          return;
-        case 'array':
-        case 'set':
-          t.items.forEach(visit);
-          return;
-        case 'object':
-          t.entries.forEach(([k, v]) => (visit(k), visit(v)));
-          return;
-        case 'call':
-          t.args.forEach(visit);
-          return;
-        case 'template':
-          t.parts.forEach((p) => typeof p !== 'string' && visit(p));
-          return;
         default:
-          return;
+          forEachChild(t, visit, () => undefined);
       }
     };
     if (e.kind === 'term') visit(e.term);

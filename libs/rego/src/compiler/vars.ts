@@ -1,4 +1,4 @@
-import type { Body, Expr, Term } from '../ast';
+import { forEachChild, type Body, type Expr, type Term } from '../ast';
 
 /** Vars of a term split by how evaluation treats them (see safety.ts). */
 export interface VarUse {
@@ -80,42 +80,14 @@ function collectRefSeg(seg: Term, use: VarUse): void {
 
 /** Every var name occurring in a term (any position). */
 export function allVarsOfTerm(t: Term, out: Set<string>): Set<string> {
-  switch (t.kind) {
-    case 'var':
-      if (!isRoot(t.name)) out.add(t.name);
-      break;
-    case 'ref':
-      allVarsOfTerm(t.head, out);
-      for (const s of t.path) allVarsOfTerm(s, out);
-      break;
-    case 'array':
-    case 'set':
-      for (const x of t.items) allVarsOfTerm(x, out);
-      break;
-    case 'object':
-      for (const [k, v] of t.entries) {
-        allVarsOfTerm(k, out);
-        allVarsOfTerm(v, out);
-      }
-      break;
-    case 'call':
-      for (const a of t.args) allVarsOfTerm(a, out);
-      break;
-    case 'template':
-      for (const p of t.parts) if (typeof p !== 'string') allVarsOfTerm(p, out);
-      break;
-    case 'arraycomp':
-    case 'setcomp':
-      allVarsOfTerm(t.head, out);
-      allVarsOfBody(t.body, out);
-      break;
-    case 'objectcomp':
-      allVarsOfTerm(t.key, out);
-      allVarsOfTerm(t.value, out);
-      allVarsOfBody(t.body, out);
-      break;
-    case 'scalar':
-      break;
+  if (t.kind === 'var') {
+    if (!isRoot(t.name)) out.add(t.name);
+  } else {
+    forEachChild(
+      t,
+      (x) => allVarsOfTerm(x, out),
+      (b) => allVarsOfBody(b, out),
+    );
   }
   return out;
 }
