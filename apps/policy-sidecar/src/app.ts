@@ -1,16 +1,6 @@
-import express, { type Express } from 'express';
-import { correlationId, MetricsRegistry, type Logger } from '@cloud-stack/service-kit';
-import {
-  dataRouter,
-  healthRouter,
-  opaErrorHandler,
-  opaNotFound,
-  openPolicyServer,
-  policyRouter,
-  type DecisionLogSink,
-  type PolicyServer,
-  type PolicyServerConfig,
-} from '@cloud-stack/policy-server';
+import type { Express } from 'express';
+import { MetricsRegistry, type Logger } from '@cloud-stack/service-kit';
+import { openPolicyServer, policyServerApp, type DecisionLogSink, type PolicyServer, type PolicyServerConfig } from '@cloud-stack/policy-server';
 
 export interface PolicySidecarApp {
   readonly app: Express;
@@ -19,11 +9,7 @@ export interface PolicySidecarApp {
   close(): Promise<void>;
 }
 
-/**
- * Composes the sidecar; exported for supertest. Unlike the other services it does not use
- * service-kit's createApp: OPA clients expect OPA's `/health` and OPA's `{code, message}` error
- * bodies everywhere, not problem+json.
- */
+/** Opens the policy server and composes the sidecar's HTTP app; exported for supertest. */
 export async function createPolicySidecarApp(
   config: PolicyServerConfig,
   logger: Logger,
@@ -31,19 +17,5 @@ export async function createPolicySidecarApp(
 ): Promise<PolicySidecarApp> {
   const metrics = new MetricsRegistry();
   const server = await openPolicyServer(config, { logger, metrics, sink: options.sink });
-
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
-  app.set('query parser', 'simple');
-  app.use(correlationId());
-  app.use(healthRouter(server));
-  app.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(metrics.render());
-  });
-  app.use('/v1/data', dataRouter(server));
-  app.use('/v1/policies', policyRouter(server));
-  app.use(opaNotFound());
-  app.use(opaErrorHandler(logger));
-  return { app, server, metrics, close: () => server.close() };
+  return { app: policyServerApp(server, logger, metrics), server, metrics, close: () => server.close() };
 }

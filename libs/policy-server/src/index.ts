@@ -21,5 +21,6 @@ export { dataRouter } from './http/data-routes';
 export { policyRouter } from './http/policy-routes';
 export { healthRouter } from './http/health-routes';
 export { opaErrorHandler, opaNotFound } from './http/errors';
+export { policyServerApp } from './http/app';
 export { runPolicyTests } from './testing/run-tests';
 export type { PolicyTestReport, PolicyTestResult, PolicyTestStatus } from './testing/run-tests';

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { Redis } from 'ioredis';
+import { deletePrefix } from './redis';
 import { uuidv7, type AuditEvent } from '@cloud-stack/contracts';
 import { createDb, createTestDatabase, migrateToLatest, sql, type Kysely } from '@cloud-stack/db';
 import { auditSchemaMigrations, insertAuditEvents } from '@cloud-stack/audit-store';
@@ -181,14 +181,7 @@ async function main(): Promise<void> {
   } finally {
     await db.destroy();
     await database.drop();
-    const redis = new Redis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
-    redis.disconnect();
+    await deletePrefix(REDIS_URL, prefix);
   }
 }
 

@@ -14,22 +14,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
-import express from 'express';
-import { Redis } from 'ioredis';
 import { compileModules } from '@cloud-stack/rego';
 import { POLICY_DECISION_PATH, type PolicyInput } from '@cloud-stack/contracts';
-import { correlationId, createLogger, startServer } from '@cloud-stack/service-kit';
-import {
-  dataRouter,
-  healthRouter,
-  loadDirectory,
-  opaErrorHandler,
-  opaNotFound,
-  openPolicyServer,
-  policyRouter,
-  readPolicyServerConfig,
-} from '@cloud-stack/policy-server';
+import { createLogger, startServer } from '@cloud-stack/service-kit';
+import { loadDirectory, openPolicyServer, policyServerApp, readPolicyServerConfig } from '@cloud-stack/policy-server';
 import { load, percentile, round, type LoadFigure } from './policy-load';
+import { deletePrefix, redisAvailable } from './redis';
 
 const POLICY_DIR = resolve(process.env.POLICY_DIR ?? 'infra/policies');
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20_000);
@@ -53,33 +43,6 @@ const input: PolicyInput = {
   budget: { monthly_spend: 41.5, cap: 100 },
 };
 
-
-async function redisAvailable(): Promise<boolean> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  try {
-    await redis.connect();
-    await redis.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 interface Round {
   readonly decisions_per_s: number;
@@ -148,9 +111,9 @@ async function main(): Promise<void> {
   const spinRound = baseline[median]!;
   const outcome = set.evaluate(path, { input, data });
 
-  // Through HTTP: the sidecar composed as apps/policy-sidecar/src/app.ts does, decision logs on.
+  // Through HTTP: the sidecar's own app (policyServerApp), decision logs on.
   const logger = createLogger('policy-bench', process.env.LOG_LEVEL ?? 'warn');
-  const withRedis = await redisAvailable();
+  const withRedis = await redisAvailable(REDIS_URL);
   const prefix = `bench:policy:${randomBytes(4).toString('hex')}`;
   const config = readPolicyServerConfig({
     POLICY_DIR,
@@ -161,17 +124,7 @@ async function main(): Promise<void> {
   });
   const sidecar = async (sink: 'bullmq' | 'none') => {
     const server = await openPolicyServer({ ...config, DECISION_LOG_SINK: sink }, { logger });
-    const app = express();
-    app.disable('x-powered-by');
-    app.disable('etag');
-    app.set('query parser', 'simple');
-    app.use(correlationId());
-    app.use(healthRouter(server));
-    app.use('/v1/data', dataRouter(server));
-    app.use('/v1/policies', policyRouter(server));
-    app.use(opaNotFound());
-    app.use(opaErrorHandler(logger));
-    const running = await startServer(app, { port: 0, host: '127.0.0.1', logger, handleSignals: false });
+    const running = await startServer(policyServerApp(server, logger), { port: 0, host: '127.0.0.1', logger, handleSignals: false });
     const close = async (): Promise<void> => {
       await running.close();
       await server.close();
@@ -207,7 +160,7 @@ async function main(): Promise<void> {
     bare.close();
     await logged.close();
     await unlogged.close();
-    if (withRedis) await deletePrefix(prefix);
+    if (withRedis) await deletePrefix(REDIS_URL, prefix);
   }
 
   const byName = Object.fromEntries(figures.map((f) => [f.name, f]));

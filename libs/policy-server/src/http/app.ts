@@ -1,0 +1,31 @@
+import express, { type Express } from 'express';
+import { correlationId, type Logger, type MetricsRegistry } from '@cloud-stack/service-kit';
+import type { PolicyServerContext } from '../context';
+import { dataRouter } from './data-routes';
+import { opaErrorHandler, opaNotFound } from './errors';
+import { healthRouter } from './health-routes';
+import { policyRouter } from './policy-routes';
+
+/**
+ * The sidecar's HTTP surface, composed in one place. Unlike the other services it does not use
+ * service-kit's createApp: OPA clients expect OPA's `/health` and OPA's `{code, message}` error
+ * bodies everywhere, not problem+json.
+ */
+export function policyServerApp(ctx: PolicyServerContext, logger: Logger, metrics?: MetricsRegistry): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  app.use(correlationId());
+  app.use(healthRouter(ctx));
+  if (metrics) {
+    app.get('/metrics', (_req, res) => {
+      res.type('text/plain; version=0.0.4').send(metrics.render());
+    });
+  }
+  app.use('/v1/data', dataRouter(ctx));
+  app.use('/v1/policies', policyRouter(ctx));
+  app.use(opaNotFound());
+  app.use(opaErrorHandler(logger));
+  return app;
+}
