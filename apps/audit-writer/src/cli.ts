@@ -1,5 +1,5 @@
 import { createDb } from '@cloud-stack/db';
-import { exitOnConfigError } from '@cloud-stack/service-kit';
+import { exitOnConfigError, runCommand } from '@cloud-stack/service-kit';
 import { readAuditWriterConfig } from './config';
 import { migrateAudit } from './migrate';
 
@@ -25,10 +25,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`audit-writer: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+runCommand('audit-writer', main);

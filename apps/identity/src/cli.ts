@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { createDb, ensureDatabase } from '@cloud-stack/db';
-import { createLogger, exitOnConfigError } from '@cloud-stack/service-kit';
+import { createLogger, exitOnConfigError, runCommand } from '@cloud-stack/service-kit';
 import { loadSeed, migrateIdentity, openIdentity, readIdentityConfig, readSeedFile, scryptParams, type IdentityDatabase } from '@cloud-stack/identity-core';
 
 const USAGE = 'usage: identity <migrate | seed [file] | rotate-key>';
@@ -61,10 +61,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`identity: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+runCommand('identity', main);

@@ -1,4 +1,5 @@
 export { readConfig, exitOnConfigError, ConfigError, env } from './config';
+export { runCommand } from './cli';
 export { createLogger } from './logger';
 export type { Logger } from './logger';
 export { HttpProblem, sendProblem, statusTitle } from './problem';
