@@ -29,15 +29,20 @@ export class LoginThrottle {
     return `${this.prefix}identity:login-failures:${sha256Hex(username.trim().toLowerCase())}`;
   }
 
-  /** Whether sign-ins for `username` are refused right now. */
-  async locked(username: string): Promise<boolean> {
-    if (this.options.maxFailures <= 0) return false;
+  /** Failed sign-ins for `username` in the current window (0 when the throttle is off or Redis is down). */
+  async failures(username: string): Promise<number> {
+    if (this.options.maxFailures <= 0) return 0;
     try {
-      return Number((await this.redis.get(this.key(username))) ?? 0) >= this.options.maxFailures;
+      return Number((await this.redis.get(this.key(username))) ?? 0);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'login throttle unavailable');
-      return false;
+      return 0;
     }
+  }
+
+  /** Whether a username with this many failures is refused. */
+  isLocked(failures: number): boolean {
+    return this.options.maxFailures > 0 && failures >= this.options.maxFailures;
   }
 
   async failed(username: string): Promise<void> {
@@ -51,8 +56,8 @@ export class LoginThrottle {
     }
   }
 
+  /** Forgets the failures after a successful sign-in (callers skip it when there were none). */
   async succeeded(username: string): Promise<void> {
-    if (this.options.maxFailures <= 0) return;
     try {
       await this.redis.del(this.key(username));
     } catch (err) {

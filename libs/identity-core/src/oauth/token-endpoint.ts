@@ -66,7 +66,8 @@ export function tokenEndpoint(ctx: IdentityContext): RequestHandler {
     const username = required(params, 'username');
     const secret = required(params, 'password');
     const scope = resolveScope(params.scope, client.scopes);
-    if (await ctx.loginThrottle.locked(username)) {
+    const failures = await ctx.loginThrottle.failures(username);
+    if (ctx.loginThrottle.isLocked(failures)) {
       lockedOut.inc();
       throw new OAuthError('invalid_grant', LOCKED_OUT);
     }
@@ -77,7 +78,7 @@ export function tokenEndpoint(ctx: IdentityContext): RequestHandler {
       await ctx.loginThrottle.failed(username);
       throw new OAuthError('invalid_grant', INVALID_CREDENTIALS);
     }
-    await ctx.loginThrottle.succeeded(username);
+    if (failures > 0) await ctx.loginThrottle.succeeded(username);
     // A tenant's client signs in only that tenant's users; platform clients sign in anyone.
     if (found.user.tenant_id !== client.tenant_id && !(await ctx.tenants.isPlatform(client.tenant_id))) {
       throw new OAuthError('invalid_grant', INVALID_CREDENTIALS);
