@@ -1,9 +1,9 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import { MetricsRegistry, type Logger } from '@cloud-stack/service-kit';
 import { openPolicyServer, policyServerApp, type DecisionLogSink, type PolicyServer, type PolicyServerConfig } from '@cloud-stack/policy-server';
 
 export interface PolicySidecarApp {
-  readonly app: Express;
+  readonly app: RequestListener;
   readonly server: PolicyServer;
   readonly metrics: MetricsRegistry;
   close(): Promise<void>;

@@ -22,8 +22,8 @@ export const policyServerConfigShape = {
   /** Comma-separated JSON pointers erased from decision logs, e.g. /input/password,/input/token. */
   DECISION_LOG_MASK: env.list([]),
   DECISION_LOG_BUFFER_SIZE: env.int(10_000, 1),
-  DECISION_LOG_BATCH_SIZE: env.int(10, 1),
-  DECISION_LOG_FLUSH_MS: env.int(5, 1),
+  DECISION_LOG_BATCH_SIZE: env.int(500, 1),
+  DECISION_LOG_FLUSH_MS: env.int(1000, 1),
   /** Enqueue attempts per batch before it is dropped and counted (Redis down never blocks decisions). */
   DECISION_LOG_SEND_ATTEMPTS: env.int(8, 1),
   /** Shutdown waits at most this long for the audit queue to take the last decision logs. */

@@ -46,6 +46,22 @@ describe('DecisionLogger', () => {
     expect(dl.shipped).toBe(3);
   });
 
+  it('ships one batch per turn of the event loop, so decisions are answered between batches', async () => {
+    const sent: string[][] = [];
+    const sink: DecisionLogSink = { send: async (entries) => void sent.push(entries.map((e) => e.decision_id)), close: async () => undefined };
+    const dl = new DecisionLogger({ sink, logger, batchSize: 2, flushIntervalMs: 10_000 });
+    for (let i = 1; i <= 5; i++) dl.log(entry(i));
+    await new Promise<void>((r) => setImmediate(r));
+    expect(sent).toEqual([['d1', 'd2']]);
+    await new Promise<void>((r) => setImmediate(r));
+    expect(sent).toEqual([['d1', 'd2'], ['d3', 'd4']]);
+    // The partial batch waits for the interval, or for flush().
+    await new Promise<void>((r) => setImmediate(r));
+    expect(sent).toHaveLength(2);
+    await dl.flush();
+    expect(sent).toEqual([['d1', 'd2'], ['d3', 'd4'], ['d5']]);
+  });
+
   it('drops and counts entries beyond the buffer instead of waiting', async () => {
     const { sink, release } = gatedSink();
     const metrics = new MetricsRegistry();

@@ -11,11 +11,15 @@ declare module 'express-serve-static-core' {
 // Header values are echoed back and logged, so only accept ids that cannot smuggle anything.
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The caller's X-Correlation-ID header value when it is well formed, else a fresh UUIDv7. */
+export function acceptCorrelationId(header: string | string[] | undefined): string {
+  return typeof header === 'string' && SAFE_ID.test(header) ? header : uuidv7();
+}
+
 /** Accepts a well-formed X-Correlation-ID (or makes one) and echoes it on the response. */
 export function correlationId(): RequestHandler {
   return (req, res, next) => {
-    const given = req.get('x-correlation-id');
-    req.correlationId = given && SAFE_ID.test(given) ? given : uuidv7();
+    req.correlationId = acceptCorrelationId(req.headers['x-correlation-id']);
     res.setHeader('X-Correlation-ID', req.correlationId);
     next();
   };

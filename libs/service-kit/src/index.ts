@@ -3,7 +3,7 @@ export { runCommand } from './cli';
 export { createLogger } from './logger';
 export type { Logger } from './logger';
 export { HttpProblem, sendProblem, statusTitle } from './problem';
-export { correlationId } from './correlation';
+export { acceptCorrelationId, correlationId } from './correlation';
 export { createApp, errorHandler } from './app';
 export type { AppOptions, ReadinessCheck } from './app';
 export { startServer } from './server';

@@ -1,5 +1,4 @@
-import type { Server } from 'node:http';
-import type { Express } from 'express';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Logger } from 'pino';
 
 export interface ServerOptions {
@@ -22,9 +21,9 @@ export interface RunningServer {
 }
 
 /** Listens; on SIGTERM stops accepting, drains in-flight requests, closes resources, exits 0. */
-export async function startServer(app: Express, options: ServerOptions): Promise<RunningServer> {
+export async function startServer(app: RequestListener, options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
-  const server = app.listen(options.port, options.host ?? '0.0.0.0');
+  const server = createServer(app).listen(options.port, options.host ?? '0.0.0.0');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

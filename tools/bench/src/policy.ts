@@ -147,7 +147,8 @@ async function main(): Promise<void> {
   try {
     for (const connections of [1, 10]) {
       const requests = connections === 1 ? HTTP_REQUESTS : HTTP_REQUESTS * 2;
-      const warmup = Math.max(500, requests / 10);
+      // Long enough for the JIT to settle on the measured path: the figures are the steady state.
+      const warmup = Math.max(2_000, requests / 2);
       figures.push(await load({ name: `bare_c${connections}`, url: bareUrl, method: 'GET', connections, requests, warmup }));
       figures.push(await load({ name: `health_c${connections}`, url: `${base}/health`, method: 'GET', connections, requests, warmup }));
       figures.push(await load({ name: `decision_c${connections}`, url: `${base}/v1/data/${path.join('/')}`, method: 'POST', body, connections, requests, warmup }));

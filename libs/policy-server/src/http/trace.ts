@@ -1,11 +1,11 @@
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { trace } from '@opentelemetry/api';
 
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 const ZERO_TRACE = '00000000000000000000000000000000';
 
 /** The trace and span ids of the request: the active OTel span, else the W3C traceparent header. */
-export function traceIds(req: Request): { trace_id?: string; span_id?: string } {
+export function traceIds(req: IncomingMessage): { trace_id?: string; span_id?: string } {
   const span = trace.getActiveSpan();
   if (span) {
     const ctx = span.spanContext();

@@ -133,6 +133,33 @@ describe('Data API', () => {
     expect(res.body.code).toBe('resource_not_found');
   });
 
+  it('serves only /v1/data and /v1/data/… with GET, HEAD and POST; the rest is the API’s 404', async () => {
+    for (const res of [
+      await request(sc.app).post('/v1/database').send({ input: {} }),
+      await request(sc.app).put('/v1/data/example/allow').send({ input: {} }),
+      await request(sc.app).delete('/v1/data/example'),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(res.body.code).toBe('resource_not_found');
+    }
+    const head = await request(sc.app).head('/v1/data/example/roles');
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toBe('application/json');
+  });
+
+  it('echoes a well-formed X-Correlation-ID on decisions and replaces an unsafe one', async () => {
+    const given = await request(sc.app).post('/v1/data/example/allow').set('X-Correlation-ID', 'req-42').send({ input: { user: 'bob' } });
+    expect(given.headers['x-correlation-id']).toBe('req-42');
+    const unsafe = await request(sc.app).post('/v1/data/example/allow').set('X-Correlation-ID', 'a b\tc').send({ input: { user: 'bob' } });
+    expect(unsafe.headers['x-correlation-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+  });
+
+  it('answers a path segment that is not valid percent-encoding with 400, before reading the body', async () => {
+    const res = await request(sc.app).post('/v1/data/example/%E0%A4%A').send({ input: {} });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'invalid_parameter', message: expect.stringContaining('invalid path segment') });
+  });
+
   it('reports healthy with an empty object', async () => {
     const res = await request(sc.app).get('/health');
     expect(res.status).toBe(200);
