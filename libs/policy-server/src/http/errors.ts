@@ -4,8 +4,7 @@ import type { Logger } from '@cloud-stack/service-kit';
 import { OpaHttpError } from '../opa/errors';
 import { boolParam, sendJson } from './respond';
 
-interface ParserError {
-  type?: string;
+interface HttpError {
   status?: number;
   expose?: boolean;
 }
@@ -22,13 +21,11 @@ export function sendOpaError(req: IncomingMessage, res: ServerResponse, err: unk
     return;
   }
   let out: OpaHttpError;
-  const parser = err as ParserError;
+  const http = err as HttpError;
   if (err instanceof OpaHttpError) out = err;
-  else if (parser?.type === 'entity.too.large') out = new OpaHttpError(413, 'invalid_parameter', 'request body too large');
-  else if (parser?.type === 'encoding.unsupported' || parser?.type === 'charset.unsupported')
-    out = new OpaHttpError(415, 'invalid_parameter', 'unsupported content encoding');
-  else if (parser?.expose && typeof parser.status === 'number' && parser.status >= 400 && parser.status < 500)
-    out = new OpaHttpError(parser.status, 'invalid_parameter', 'malformed request');
+  // Express's own client errors (a route parameter that does not decode, say).
+  else if (http?.expose && typeof http.status === 'number' && http.status >= 400 && http.status < 500)
+    out = new OpaHttpError(http.status, 'invalid_parameter', 'malformed request');
   else out = OpaHttpError.internal('an internal error occurred');
   if (out.status >= 500) logger.error({ err, correlation_id: correlationId }, out.message);
   sendJson(res, out.status, out.wire, pretty);
