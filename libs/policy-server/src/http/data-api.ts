@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { load as loadYaml } from 'js-yaml';
 import { randomUUID } from 'node:crypto';
+import { parse as parseQueryString } from 'node:querystring';
 import { acceptCorrelationId, type Logger } from '@cloud-stack/service-kit';
 import { engineErrorDetails, isEngineError, MSG_EVAL_ERROR, OpaHttpError } from '../opa/errors';
 import { Ordered } from '../opa/json';
 import type { PolicyServerContext } from '../context';
 import { sendOpaError } from './errors';
 import { collectBody, parseByteSize } from './read-body';
-import { boolParam, queryOf, sendJson, type Query } from './respond';
+import { boolParam, sendJson, type Query } from './respond';
 import { traceIds } from './trace';
 
 const PREFIX = '/v1/data';
@@ -151,7 +152,8 @@ export function dataApi(ctx: PolicyServerContext, logger: Logger): (req: Incomin
       next();
       return;
     }
-    const query = queryOf(url);
+    // Parsed as Express's "simple" query parser does, which the rest of the API uses.
+    const query = q < 0 ? {} : parseQueryString(url.slice(q + 1));
     const correlationId = acceptCorrelationId(req.headers['x-correlation-id']);
     res.setHeader('X-Correlation-ID', correlationId);
     const fail = (err: unknown) => sendOpaError(req, res, err, logger, boolParam(query, 'pretty'), correlationId);

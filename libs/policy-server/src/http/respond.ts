@@ -1,14 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { parse as parseQueryString, type ParsedUrlQuery } from 'node:querystring';
 import { opaJson } from '../opa/json';
 
-export type Query = ParsedUrlQuery | Record<string, unknown>;
-
-/** The query of a request target, parsed as Express's "simple" parser does. */
-export function queryOf(url: string): ParsedUrlQuery {
-  const q = url.indexOf('?');
-  return q < 0 ? {} : parseQueryString(url.slice(q + 1));
-}
+/** A parsed query string (Express's `req.query`, or node:querystring's result). */
+export type Query = Readonly<Record<string, unknown>>;
 
 /** `?pretty`, `?pretty=true` → true, like OPA's getBoolParam. */
 export function boolParam(query: Query, name: string): boolean {
