@@ -1,8 +1,6 @@
-/** Loading and checking OPA compliance cases (the shape of OPA's v1/test/cases/testdata). */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+/** Running OPA compliance cases (the fields of OPA's v1/test/cases TestCase) against the engine. */
 import { compileModules, RegoError } from '../src/index';
-import { RegoObject, RegoSet, compare, equal, fromJSON, parseJSON, toJSON, type Value } from '../src/value';
+import { RegoObject, RegoSet, compare, equal, fromJSON, type Value } from '../src/value';
 
 export interface ComplianceCase {
   readonly category: string;
@@ -26,24 +24,6 @@ export interface CaseOutcome {
   readonly category: string;
   readonly passed: boolean;
   readonly reason?: string;
-}
-
-/** Reads every category file; numbers keep full precision (big integers stay exact). */
-export function loadCases(dir: string): ComplianceCase[] {
-  const out: ComplianceCase[] = [];
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
-    const doc = toJSON(parseJSON(readFileSync(join(dir, f), 'utf8'))) as unknown as { category?: string; cases: Array<Record<string, unknown>> };
-    const category = doc.category ?? f.replace(/\.json$/, '');
-    const seen = new Map<string, number>();
-    for (const c of doc.cases) {
-      // Some notes repeat within a category; number repeats so every case has its own id.
-      const note = String(c['note'] ?? '');
-      const n = (seen.get(note) ?? 0) + 1;
-      seen.set(note, n);
-      out.push({ ...(c as unknown as ComplianceCase), category, note: n > 1 ? `${note} [${n}]` : note });
-    }
-  }
-  return out;
 }
 
 export function caseId(c: ComplianceCase): string {

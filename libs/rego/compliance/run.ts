@@ -1,20 +1,21 @@
 /**
  * `npm run rego:compliance [-- DIR] [--category X] [--verbose] [--write-known-failures]`:
- * runs OPA's compliance cases against the engine and prints a table per category.
+ * runs OPA's compliance cases against the engine and prints a table per category. Without DIR
+ * the cases are found as locate.ts says; exits 1 when a case outside known-failures.txt fails.
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCases, runCase, type CaseOutcome } from './cases';
+import { runCase, type CaseOutcome } from './cases';
 import { readKnownFailures } from './known-failures';
+import { MISSING_CASES_HINT, locateCases } from './locate';
+import { loadCases } from './read-cases';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '../../..');
 export const KNOWN_FAILURES_FILE = join(here, 'known-failures.txt');
-export const DEFAULT_DIR = resolve(repoRoot, '../shared/opa-compliance');
 
 function main(argv: readonly string[]): number {
-  let dir = DEFAULT_DIR;
+  let dir: string | undefined;
   let category: string | undefined;
   let verbose = false;
   let write = false;
@@ -24,6 +25,11 @@ function main(argv: readonly string[]): number {
     else if (a === '--verbose') verbose = true;
     else if (a === '--write-known-failures') write = true;
     else if (!a.startsWith('--')) dir = resolve(process.cwd(), a);
+  }
+  dir ??= locateCases()?.dir;
+  if (!dir) {
+    console.error(MISSING_CASES_HINT);
+    return 1;
   }
   const cases = loadCases(dir).filter((c) => !category || c.category === category);
   const outcomes: CaseOutcome[] = cases.map((c) => runCase(c));
@@ -49,7 +55,13 @@ function main(argv: readonly string[]): number {
     writeFileSync(KNOWN_FAILURES_FILE, lines.join('\n') + '\n');
   }
   console.log(`${outcomes.length - failed.length} passed, ${failed.length} failed`);
-  return 0;
+  return unexpected.length && !write ? 1 : 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (e) {
+  // A bad OPA_COMPLIANCE_DIR or an unreadable case file: one line, not a stack.
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exitCode = 1;
+}

@@ -9,14 +9,24 @@ import { RegoError } from './errors';
 import { Parser } from './parser/parser';
 import { Rewriter } from './compiler/rewrite';
 import { RegoObject, fromJSON, toJSON, type Value } from './value';
-import type { Term } from './ast';
+import type { RegoVersion, Term } from './ast';
 
 export interface RegoModule {
   readonly file: string;
   readonly source: string;
+  /**
+   * This module's Rego version, over `CompileOptions.regoVersion`: what a bundle manifest's
+   * `rego_version` / `file_rego_versions` says of its files.
+   */
+  readonly regoVersion?: RegoVersion;
 }
 export interface CompileOptions {
   readonly strictBuiltinErrors?: boolean;
+  /**
+   * Rego version of modules that do not name their own, and of queries (default `v1`); `v0` is
+   * OPA's `--v0-compatible`.
+   */
+  readonly regoVersion?: RegoVersion;
 }
 export interface EvalOptions {
   readonly input?: unknown;
@@ -61,8 +71,9 @@ function registry(): BuiltinRegistry {
 /** Compiles Rego modules once; evaluation never re-parses (queries are cached by text). */
 export function compileModules(modules: readonly RegoModule[], options: CompileOptions = {}): PolicySet {
   const reg = registry();
-  const policy = compilePolicy(modules, reg);
-  return new CompiledPolicySet(policy, reg, options.strictBuiltinErrors ?? false);
+  const version = options.regoVersion ?? 'v1';
+  const policy = compilePolicy(modules, reg, version);
+  return new CompiledPolicySet(policy, reg, options.strictBuiltinErrors ?? false, version);
 }
 
 class CompiledPolicySet implements PolicySet {
@@ -77,6 +88,7 @@ class CompiledPolicySet implements PolicySet {
     private readonly policy: CompiledPolicy,
     private readonly reg: BuiltinRegistry,
     private readonly strict: boolean,
+    private readonly regoVersion: RegoVersion,
   ) {}
 
   private baseData(data: unknown): Value {
@@ -127,7 +139,7 @@ class CompiledPolicySet implements PolicySet {
   query(text: string, options: QueryOptions = {}): Array<Record<string, unknown>> {
     let q = this.queries.get(text);
     if (!q) {
-      q = compileQuery(text, this.policy, this.reg);
+      q = compileQuery(text, this.policy, this.reg, this.regoVersion);
       // Bounded: ad-hoc queries from clients must not grow the cache without limit.
       if (this.queries.size >= MAX_CACHED_QUERIES) this.queries.delete(this.queries.keys().next().value!);
       this.queries.set(text, q);

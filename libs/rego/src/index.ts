@@ -1,8 +1,10 @@
 /**
- * @cloud-stack/rego: a Rego v1 engine following OPA's semantics.
+ * @cloud-stack/rego: a Rego engine following OPA's semantics: Rego v1, and v0 (OPA's
+ * --v0-compatible) per policy set or per module (`regoVersion`).
  * Stages: lexer -> parser -> compiler (names, safety, rule tree, checks) -> evaluator.
  */
 export { compileModules } from './engine';
 export type { RegoModule, CompileOptions, EvalOptions, QueryOptions, EvaluateResult, PolicySet } from './engine';
+export type { RegoVersion } from './ast';
 export { RegoError } from './errors';
 export type { RegoErrorCode, RegoErrorDetail, RegoLocation } from './errors';

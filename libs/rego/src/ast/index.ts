@@ -15,5 +15,5 @@ export type {
   TemplateTerm,
 } from './term';
 export type { Expr, TermExpr, SomeDeclExpr, SomeInExpr, EveryExpr, Body, WithModifier } from './expr';
-export type { Module, Rule, Import, ElseClause } from './module';
+export type { Module, Rule, Import, ElseClause, RegoVersion } from './module';
 export { forEachChild, forEachExprPart } from './walk';

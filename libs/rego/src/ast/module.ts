@@ -35,8 +35,20 @@ export interface Rule {
   readonly annotations?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Rego syntax of a module (OPA's RegoVersion): `v1` is OPA 1.x's; `v0` is the syntax before 1.0
+ * (`--v0-compatible`, a bundle's `rego_version: 0`), where `if`/`contains`/`in`/`every` are
+ * keywords only once imported and v1's strictness checks do not apply.
+ */
+export type RegoVersion = 'v0' | 'v1';
+
 export interface Module {
   readonly file: string;
+  /**
+   * The rules the compiler applies: `v1`, or `v0` for a v0 module. A v0 module that imports
+   * `rego.v1` is held to v1's rules (OPA's RegoV0CompatV1), so it reads `v1` here.
+   */
+  readonly regoVersion: RegoVersion;
   /** Package path below data, e.g. ["gateway","authz"]. */
   readonly pkg: readonly string[];
   readonly imports: readonly Import[];

@@ -2,7 +2,7 @@
  * Exact decimal helpers: OPA computes unit conversions on big.Float/big.Rat, so `1.1Ki` is
  * exactly 1126.4 there; doing the same with doubles would give 1126.4000000000001.
  */
-import { fromBigInt, parseNumber, type NumberValue } from '../value';
+import { fromBigInt, parseNumber, trimTrailingZeros, type NumberValue } from '../value';
 
 /** value = mant * 10^exp */
 export interface Decimal {
@@ -32,7 +32,7 @@ export function decimalToString(d: Decimal): string {
   const neg = d.mant < 0n;
   const s = (neg ? -d.mant : d.mant).toString().padStart(-d.exp + 1, '0');
   const cut = s.length + d.exp;
-  const frac = s.slice(cut).replace(/0+$/, '');
+  const frac = trimTrailingZeros(s.slice(cut));
   return (neg ? '-' : '') + s.slice(0, cut) + (frac ? '.' + frac : '');
 }
 

@@ -28,6 +28,7 @@ import { register as bits } from './bits';
 import { register as casts } from './casts';
 import { register as comparison } from './comparison';
 import { register as crypto } from './crypto';
+import { register as deprecated } from './deprecated';
 import { register as encoding } from './encoding';
 import { register as glob } from './glob';
 import { register as graph } from './graph';
@@ -82,6 +83,8 @@ const GROUPS: ReadonlyArray<(r: BuiltinRegistry) => void> = [
   uuid,
   walk,
   x509,
+  // Last: some are old names of built-ins above.
+  deprecated,
 ];
 
 /** A registry holding every built-in. Build it once and share it: it is read-only. */

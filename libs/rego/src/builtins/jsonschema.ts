@@ -6,7 +6,7 @@
  */
 import type { BuiltinRegistry } from './registry';
 import { BuiltinError } from './registry';
-import { compileGoRegex } from './re2';
+import { regexTest } from './regex-engine';
 import { termString } from './format';
 import { def, typeErr } from './utils';
 import {
@@ -133,7 +133,7 @@ function validate(root: Value, schema: Value, doc: Value, path: string[], errs: 
     if (minL !== undefined && len < minL) add('string_gte', `String length must be greater than or equal to ${minL}`);
     if (maxL !== undefined && len > maxL) add('string_lte', `String length must be less than or equal to ${maxL}`);
     const pat = schema.get('pattern');
-    if (typeof pat === 'string' && !compileGoRegex(pat).test(doc)) add('pattern', `Does not match pattern '${pat}'`);
+    if (typeof pat === 'string' && !regexTest(pat, doc)) add('pattern', `Does not match pattern '${pat}'`);
   }
   if (Array.isArray(doc)) {
     const arr = doc as readonly Value[];

@@ -22,7 +22,7 @@ export function register(r: BuiltinRegistry): void {
     const a = bigIntArg(args, 0);
     const b = bigIntArg(args, 1);
     const step = bigIntArg(args, 2);
-    if (step <= 0n) throw new BuiltinError('step must be a positive number above zero');
+    if (step <= 0n) throw new BuiltinError('step must be a positive integer');
     return range(a, b, step);
   });
   def(

@@ -6,7 +6,25 @@
  */
 import { BuiltinError } from './registry';
 
-type CharSet = { kind: 'char'; r: string } | { kind: 'dot' } | { kind: 'set'; runes: Set<string> };
+/** `.` or a union of code point intervals, sorted and disjoint: a range costs two numbers, not a set of its runes. */
+type CharSet = { readonly kind: 'dot' } | { readonly kind: 'ranges'; readonly ranges: ReadonlyArray<readonly [number, number]> };
+
+function single(r: string): CharSet {
+  const c = r.codePointAt(0)!;
+  return { kind: 'ranges', ranges: [[c, c]] };
+}
+
+function normalize(ranges: Array<[number, number]>): CharSet {
+  ranges.sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const [lo, hi] of ranges) {
+    const last = out[out.length - 1];
+    if (last && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
+    else out.push([lo, hi]);
+  }
+  return { kind: 'ranges', ranges: out };
+}
+
 interface Token {
   readonly set: CharSet;
   flag: 'none' | 'plus' | 'star';
@@ -43,7 +61,7 @@ function tokenize(input: string): Token[] {
     }
     if (!escaped && r === ']') throw invalid(input, i, "set-close ']' with no preceding '['");
     if (!escaped && r === '[') {
-      const runes = new Set<string>();
+      const ranges: Array<[number, number]> = [];
       let prev: string | undefined;
       let complete = false;
       while (i < rs.length) {
@@ -62,86 +80,118 @@ function tokenize(input: string): Token[] {
           const lo = prev.codePointAt(0)!;
           const hi = end.r.codePointAt(0)!;
           if (hi < lo) throw invalid(input, i, `range is out of order: '${end.r}' comes before '${prev}' in Unicode`);
-          for (let c = lo; c <= hi; c++) runes.add(String.fromCodePoint(c));
+          ranges.pop();
+          ranges.push([lo, hi]);
           prev = undefined;
           continue;
         }
-        runes.add(t.r);
+        const c = t.r.codePointAt(0)!;
+        ranges.push([c, c]);
         prev = t.r;
       }
       if (!complete) throw invalid(input, i, 'found [ without matching ]');
-      tokens.push({ set: { kind: 'set', runes }, flag: 'none' });
+      tokens.push({ set: normalize(ranges), flag: 'none' });
       continue;
     }
-    tokens.push({ set: { kind: 'char', r }, flag: 'none' });
+    tokens.push({ set: single(r), flag: 'none' });
   }
   return tokens;
 }
 
 function intersects(a: CharSet, b: CharSet): boolean {
   if (a.kind === 'dot' || b.kind === 'dot') return true;
-  if (a.kind === 'char' && b.kind === 'char') return a.r === b.r;
-  if (a.kind === 'char') return (b as { runes: Set<string> }).runes.has(a.r);
-  if (b.kind === 'char') return a.runes.has(b.r);
-  for (const r of a.runes) if (b.runes.has(r)) return true;
+  // Both sorted and disjoint: walk them together.
+  let i = 0;
+  let j = 0;
+  while (i < a.ranges.length && j < b.ranges.length) {
+    const ra = a.ranges[i]!;
+    const rb = b.ranges[j]!;
+    if (ra[0] <= rb[1] && rb[0] <= ra[1]) return true;
+    if (ra[1] < rb[1]) i++;
+    else j++;
+  }
   return false;
 }
 
 /**
  * NFA over token positions: at position i with a star token we may skip it; a plus token is
- * a consuming step into its own star loop. State: [pos, inLoop] where inLoop means the plus
- * token at pos has been consumed once.
+ * a consuming step into its own star loop. State: pos * 2 + (inLoop ? 1 : 0), where inLoop
+ * means the plus token at pos has been consumed once; the accepting state is length * 2.
+ * Flat arrays per state, since the search below visits up to |g1| * |g2| pairs of them.
  */
-type State = number; // pos * 2 + (inLoop ? 1 : 0)
+class GlobNfa {
+  readonly accept: number;
+  /** 1 when the state may move to the next position without consuming a rune. */
+  readonly skippable: Uint8Array;
+  /** Where the state's one consuming step leads; -1 for the accepting state. */
+  readonly next: Int32Array;
+  /** The rune set that step reads. */
+  readonly reads: ReadonlyArray<CharSet | undefined>;
 
-function closure(g: Token[], s: State): State[] {
-  const out: State[] = [];
-  const stack = [s];
-  const seen = new Set<State>();
-  while (stack.length) {
-    const x = stack.pop()!;
-    if (seen.has(x)) continue;
-    seen.add(x);
-    out.push(x);
-    const pos = x >> 1;
-    const loop = (x & 1) === 1;
-    const t = g[pos];
-    if (t && (t.flag === 'star' || loop)) stack.push((pos + 1) << 1);
-  }
-  return out;
-}
-
-function steps(g: Token[], s: State): Array<[CharSet, State]> {
-  const pos = s >> 1;
-  const t = g[pos];
-  if (!t) return [];
-  if (t.flag === 'none') return [[t.set, (pos + 1) << 1]];
-  if (t.flag === 'star') return [[t.set, pos << 1]];
-  return [[t.set, (pos << 1) | 1]];
-}
-
-export function globsMatch(a: string, b: string): boolean {
-  const g1 = tokenize(a);
-  const g2 = tokenize(b);
-  const end1 = g1.length << 1;
-  const end2 = g2.length << 1;
-  const seen = new Set<string>();
-  const queue: Array<[State, State]> = [[0, 0]];
-  while (queue.length) {
-    const [x, y] = queue.pop()!;
-    for (const cx of closure(g1, x)) {
-      for (const cy of closure(g2, y)) {
-        if (cx === end1 && cy === end2) return true;
-        const key = `${cx},${cy}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        for (const [sx, nx] of steps(g1, cx)) {
-          for (const [sy, ny] of steps(g2, cy)) {
-            if (intersects(sx, sy)) queue.push([nx, ny]);
-          }
-        }
+  constructor(tokens: readonly Token[]) {
+    this.accept = tokens.length << 1;
+    const size = this.accept + 2;
+    this.skippable = new Uint8Array(size);
+    this.next = new Int32Array(size).fill(-1);
+    const reads: Array<CharSet | undefined> = new Array<CharSet | undefined>(size).fill(undefined);
+    tokens.forEach((t, pos) => {
+      for (const s of [pos << 1, (pos << 1) | 1]) {
+        this.skippable[s] = t.flag === 'star' || (s & 1) === 1 ? 1 : 0;
+        this.next[s] = t.flag === 'none' ? (pos + 1) << 1 : t.flag === 'star' ? pos << 1 : (pos << 1) | 1;
+        reads[s] = t.set;
       }
-    }
+    });
+    this.reads = reads;
+  }
+}
+
+/** Product automata beyond this many states (a 2 MiB bitmap) are refused, not searched for seconds. */
+const MAX_PRODUCT_STATES = 1 << 24;
+
+/** Marks a pair visited, answering whether it was new. */
+function visitor(size: number): (key: number) => boolean {
+  const bits = new Uint8Array((size >> 3) + 1);
+  return (key) => {
+    const i = key >> 3;
+    const mask = 1 << (key & 7);
+    if ((bits[i]! & mask) !== 0) return false;
+    bits[i] = bits[i]! | mask;
+    return true;
+  };
+}
+
+/**
+ * Whether some string matches both globs: a search of the product automaton, whose edges are
+ * either glob's skip (the other standing still) or a rune both steps can read. Each pair of
+ * states is visited once and has at most three edges, so the cost is bounded by the product of
+ * the two globs' lengths, whatever their stars.
+ */
+export function globsMatch(a: string, b: string): boolean {
+  const g1 = new GlobNfa(tokenize(a));
+  const g2 = new GlobNfa(tokenize(b));
+  const width = g2.accept + 2;
+  const size = (g1.accept + 2) * width;
+  if (size > MAX_PRODUCT_STATES) {
+    throw new BuiltinError(`globs too long to intersect: ${g1.accept >> 1} and ${g2.accept >> 1} tokens`);
+  }
+  const firstVisit = visitor(size);
+  const accept = g1.accept * width + g2.accept;
+  const stack: number[] = [];
+  const reach = (x: number, y: number): void => {
+    const key = x * width + y;
+    if (firstVisit(key)) stack.push(key);
+  };
+  reach(0, 0);
+  while (stack.length) {
+    const key = stack.pop()!;
+    if (key === accept) return true;
+    const y = key % width;
+    const x = (key - y) / width;
+    if (g1.skippable[x] === 1) reach(((x >> 1) + 1) << 1, y);
+    if (g2.skippable[y] === 1) reach(x, ((y >> 1) + 1) << 1);
+    const sx = g1.reads[x];
+    const sy = g2.reads[y];
+    if (sx && sy && intersects(sx, sy)) reach(g1.next[x]!, g2.next[y]!);
   }
   return false;
 }

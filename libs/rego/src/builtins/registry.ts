@@ -48,6 +48,8 @@ export interface BuiltinDef {
   readonly variadic?: boolean;
   /** Different answers for the same inputs (rand.intn, uuid.rfc4122, time.now_ns, http...). */
   readonly nondeterministic?: boolean;
+  /** Removed from Rego v1 (OPA's deprecated built-ins): only v0 modules may call it. */
+  readonly deprecated?: boolean;
   readonly fn: BuiltinFn;
   /**
    * Relations (OPA's `walk`) yield several outputs; the evaluator must unify its output

@@ -6,7 +6,23 @@ import { renderTemplate } from './template';
 import { def, elemErr, intArg, numberArg, objectArg, operandErr, runes, stringArg, stringsArg, typeErr } from './utils';
 import { RegoSet, toBigInt, toDouble, type Value } from '../value';
 
-const WHITESPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+/** Go's unicode.IsSpace: all in the BMP, so each is one UTF-16 unit. */
+const SPACES = new Set([
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006,
+  0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
+]);
+
+/**
+ * strings.TrimSpace by scanning from both ends: a `\s+$`-style RegExp retries from every
+ * position of an inner run of spaces, which is quadratic in attacker-sized input.
+ */
+function trimSpace(s: string): string {
+  let i = 0;
+  let j = s.length;
+  while (i < j && SPACES.has(s.charCodeAt(i))) i++;
+  while (j > i && SPACES.has(s.charCodeAt(j - 1))) j--;
+  return s.slice(i, j);
+}
 
 function stringOrStrings(args: readonly Value[], i: number): string[] {
   const v = args[i]!;
@@ -203,7 +219,7 @@ export function register(r: BuiltinRegistry): void {
     const p = stringArg(args, 1);
     return p !== '' && s.endsWith(p) ? s.slice(0, s.length - p.length) : s;
   });
-  def(r, 'trim_space', 1, (args) => stringArg(args, 0).replace(WHITESPACE, ''));
+  def(r, 'trim_space', 1, (args) => trimSpace(stringArg(args, 0)));
   def(r, 'sprintf', 2, (args) => {
     const f = stringArg(args, 0);
     const arr = args[1]!;

@@ -28,7 +28,8 @@ function tokenize(src: string): Array<{ text?: string; action?: string }> {
     let action = src.slice(open + 2, close);
     let next = close + 2;
     if (action.startsWith('- ')) {
-      text = text.replace(/\s+$/, '');
+      // trimEnd strips what `\s` matches, without a RegExp's quadratic retries on long runs.
+      text = text.trimEnd();
       action = action.slice(2);
     }
     if (action.endsWith(' -')) {

@@ -1,4 +1,4 @@
-import type { Body, CallTarget, Expr, Module, Rule, Term as T } from '../ast';
+import type { Body, CallTarget, Expr, Module, RegoVersion, Rule, Term as T } from '../ast';
 import { Term, forEachChild, forEachExprPart } from '../ast';
 import type { BuiltinRegistry } from '../builtins';
 import { RegoError, type RegoErrorDetail } from '../errors';
@@ -15,6 +15,8 @@ import { newNode, nodeAt, ruleName, type CompiledRule, type RuleNode } from './r
 export interface SourceModule {
   readonly file: string;
   readonly source: string;
+  /** This module's Rego version, over the default of the whole set (a bundle's per-file choice). */
+  readonly regoVersion?: RegoVersion;
 }
 
 export interface CompiledPolicy {
@@ -26,13 +28,25 @@ export interface CompiledPolicy {
 
 const TRUE = (loc: T['loc']): T => Term.scalar(true, loc);
 
-/** Parses and compiles modules into a rule tree; throws RegoError with all errors found. */
-export function compilePolicy(sources: readonly SourceModule[], registry: BuiltinRegistry): CompiledPolicy {
+/**
+ * The built-ins a module of this version may call: v1 modules do not see the deprecated ones
+ * (OPA 1.x removed them), v0 modules see all.
+ */
+export function builtinsFor(registry: BuiltinRegistry, version: RegoVersion): (name: string) => boolean {
+  if (version === 'v0') return (n) => registry.has(n);
+  return (n) => registry.get(n)?.deprecated !== true && registry.has(n);
+}
+
+/**
+ * Parses and compiles modules into a rule tree; throws RegoError with all errors found.
+ * `defaultVersion` is the Rego version of modules that do not name their own.
+ */
+export function compilePolicy(sources: readonly SourceModule[], registry: BuiltinRegistry, defaultVersion: RegoVersion = 'v1'): CompiledPolicy {
   const modules: Module[] = [];
   const parseErrors: RegoErrorDetail[] = [];
   for (const s of sources) {
     try {
-      modules.push(parseModule(s.source, s.file));
+      modules.push(parseModule(s.source, s.file, s.regoVersion ?? defaultVersion));
     } catch (e) {
       if (e instanceof RegoError) parseErrors.push(...e.errors);
       else throw e;
@@ -76,8 +90,9 @@ export function compilePolicy(sources: readonly SourceModule[], registry: Builti
     const globals = new Map<string, readonly string[]>();
     for (const n of pkgNames.get(m.pkg.join('.')) ?? []) globals.set(n, ['data', ...m.pkg, n]);
     for (const imp of m.imports) globals.set(imp.alias, termPath(imp.path));
-    const rw = new Rewriter(globals, (n) => registry.has(n), errors);
-    const safety = new Safety(arityOf, errors, (n) => registry.has(n));
+    const isBuiltin = builtinsFor(registry, m.regoVersion);
+    const rw = new Rewriter(globals, isBuiltin, errors, m.regoVersion);
+    const safety = new Safety(arityOf, errors, isBuiltin);
     for (const r of m.rules) {
       const cr = compileRule(m, r, rw, safety, order++, errors);
       if (!cr) continue;

@@ -1,11 +1,11 @@
-import type { Body, CallTarget } from '../ast';
+import type { Body, CallTarget, RegoVersion } from '../ast';
 import type { BuiltinRegistry } from '../builtins';
 import { RegoError, type RegoErrorDetail } from '../errors';
 import { parseQuery } from '../parser';
 import { Rewriter } from './rewrite';
 import { Safety } from './safety';
 import { allVarsOfBody } from './vars';
-import { checkCalls, type CompiledPolicy } from './compile';
+import { builtinsFor, checkCalls, type CompiledPolicy } from './compile';
 import type { CompiledRule } from './rule-tree';
 import { normalizeBody } from './normalize';
 
@@ -15,11 +15,12 @@ export interface CompiledQuery {
   readonly outputVars: readonly string[];
 }
 
-/** Parses and compiles an ad-hoc query against a compiled policy. */
-export function compileQuery(text: string, policy: CompiledPolicy, registry: BuiltinRegistry): CompiledQuery {
-  const parsed = parseQuery(text);
+/** Parses and compiles an ad-hoc query (in the policy set's default Rego version) against a compiled policy. */
+export function compileQuery(text: string, policy: CompiledPolicy, registry: BuiltinRegistry, regoVersion: RegoVersion = 'v1'): CompiledQuery {
+  const parsed = parseQuery(text, 'query', regoVersion);
   const errors: RegoErrorDetail[] = [];
-  const rw = new Rewriter(new Map(), (n) => registry.has(n), errors);
+  const isBuiltin = builtinsFor(registry, regoVersion);
+  const rw = new Rewriter(new Map(), isBuiltin, errors, regoVersion);
   const scope = rw.newScope();
   const body = rw.body(parsed, scope);
   rw.reportUnused(scope);
@@ -30,7 +31,7 @@ export function compileQuery(text: string, policy: CompiledPolicy, registry: Bui
     }
     return policy.functionArity.get(t.path.join('.'));
   };
-  const ordered = new Safety(arityOf, errors, (n) => registry.has(n)).body(body, new Set(), parsed[0]!.loc);
+  const ordered = new Safety(arityOf, errors, isBuiltin).body(body, new Set(), parsed[0]!.loc);
   if (!errors.length) {
     const loc = parsed[0]!.loc;
     const rule: CompiledRule = { kind: 'complete', path: [], tail: [], args: undefined, value: { kind: 'scalar', value: true, loc }, body: ordered, elses: [], isDefault: false, loc, order: 0, pkg: [], annotations: undefined };

@@ -1,4 +1,4 @@
-import type { Body, CallTarget, Expr, Location, Term as T, WithModifier } from '../ast';
+import type { Body, CallTarget, Expr, Location, RegoVersion, Term as T, WithModifier } from '../ast';
 import { Term } from '../ast';
 import type { RegoErrorDetail } from '../errors';
 import { RegoObject, RegoSet, type Value } from '../value';
@@ -32,6 +32,8 @@ export class Rewriter {
     private readonly globals: Globals,
     private readonly isBuiltin: (name: string) => boolean,
     private readonly errors: RegoErrorDetail[],
+    /** v0 lets a local var shadow `input`/`data` (v1: "cannot assign to input"). */
+    private readonly regoVersion: RegoVersion = 'v1',
   ) {}
 
   newScope(parent?: Scope, nested = false): Scope {
@@ -50,7 +52,8 @@ export class Rewriter {
       if (assign) this.error('rego_compile_error', `var ${name} assigned above`, loc);
       return;
     }
-    scope.declared.set(name, scope.nested ? `${name}__${counter++}` : name);
+    // A local `input`/`data` (v0) is renamed: the evaluator reads those names as the documents.
+    scope.declared.set(name, scope.nested || name === 'input' || name === 'data' ? `${name}__${counter++}` : name);
   }
 
   private lookup(scope: Scope | undefined, name: string): string | undefined {
@@ -137,7 +140,7 @@ export class Rewriter {
             this.error('rego_compile_error', `cannot assign to ${describeTerm(lhs0)}`, e.loc);
           }
           for (const v of vars) {
-            if (v === 'input' || v === 'data') this.error('rego_compile_error', `cannot assign to ${v}`, e.loc);
+            if ((v === 'input' || v === 'data') && this.regoVersion === 'v1') this.error('rego_compile_error', `cannot assign to ${v}`, e.loc);
             else if (scope.seen?.has(v) && !scope.declared.has(v)) this.error('rego_compile_error', `var ${v} referenced above`, e.loc);
             this.declare(scope, v, e.loc, true);
           }

@@ -1,6 +1,7 @@
-import { forEachChild, type Body, type CallTarget, type Expr, type Location, type Term as T } from '../ast';
+import { Term, forEachChild, type Body, type CallTarget, type Expr, type Location, type Term as T } from '../ast';
+import { RegoObject, equal, isArray, type Value } from '../value';
 import type { RegoErrorDetail } from '../errors';
-import { allVarsOfTerm, collectTerm, emptyUse, isWildcard, type VarUse } from './vars';
+import { allVarsOfTerm, collectTerm, emptyUse, isRoot, isWildcard } from './vars';
 
 /** Arity of a call target (operands, without the optional output argument). */
 export type ArityOf = (target: CallTarget) => number | undefined;
@@ -269,18 +270,125 @@ function union(...sets: ReadonlySet<string>[]): Set<string> {
 
 /** Whether unifying l and r binds every pattern var once `bound` vars are known. */
 function canUnify(l: T, r: T, bound: ReadonlySet<string>): boolean {
-  const free = (t: T): boolean => {
-    const u: VarUse = collectTerm(t, emptyUse(), true);
-    for (const v of u.pattern) if (!bound.has(v) && !isWildcard(v)) return true;
-    return false;
-  };
-  if (!free(l) || !free(r)) return true;
-  if (l.kind === 'array' && r.kind === 'array' && l.items.length === r.items.length) {
-    return l.items.every((x, i) => canUnify(x, r.items[i]!, bound));
+  const u = new Unifier(bound);
+  u.unify(l, r);
+  for (const t of [l, r]) {
+    for (const v of collectTerm(t, emptyUse(), true).pattern) if (!isWildcard(v) && !u.isSafe(v)) return false;
   }
-  if (l.kind === 'object' && r.kind === 'object' && l.entries.length === r.entries.length) {
-    return l.entries.every(([, v], i) => canUnify(v, r.entries[i]![1], bound));
+  return true;
+}
+
+/**
+ * OPA's unifier (ast/unify.go): which vars one unification binds. Objects pair their values by
+ * key, arrays by position; two unbound vars unified with each other (or a var with a composite
+ * holding unbound vars) wait on each other, so `[x, y] = [y, 1]` binds both. Refs, calls,
+ * comprehensions and templates are values here: their inputs are bound before this is asked.
+ */
+class Unifier {
+  private readonly unified = new Set<string>();
+  /** A var and the vars it waits on (its dependencies, from a var = var or var = composite). */
+  private readonly unknown = new Map<string, Set<string>>();
+
+  constructor(private readonly safe: ReadonlySet<string>) {}
+
+  isSafe(v: string): boolean {
+    return this.safe.has(v) || this.unified.has(v) || isRoot(v);
   }
+
+  unify(a: T, b: T): void {
+    switch (a.kind) {
+      case 'var':
+        if (b.kind === 'var') {
+          if (this.isSafe(b.name)) this.markSafe(a.name);
+          else if (this.isSafe(a.name)) this.markSafe(b.name);
+          else {
+            this.markUnknown(a.name, b.name);
+            this.markUnknown(b.name, a.name);
+          }
+        } else if (b.kind === 'array' || b.kind === 'object') this.unifyAll(a.name, b);
+        else this.markSafe(a.name);
+        return;
+      case 'ref':
+      case 'call':
+        if (b.kind === 'var') this.markSafe(b.name);
+        else if (b.kind === 'array' || b.kind === 'object') this.markAllSafe(b);
+        return;
+      case 'arraycomp':
+      case 'objectcomp':
+      case 'setcomp':
+        if (b.kind === 'var') this.markSafe(b.name);
+        else if ((a.kind === 'arraycomp' && b.kind === 'array') || (a.kind === 'objectcomp' && b.kind === 'object')) this.markAllSafe(b);
+        return;
+      case 'scalar':
+        // A literal folded into one constant stands for the composite it was written as.
+        if (b.kind === 'array' || b.kind === 'object') this.unify(b, a);
+        else if (b.kind === 'var') this.markSafe(b.name);
+        return;
+      case 'array':
+        if (b.kind === 'var') this.unifyAll(b.name, a);
+        else if (b.kind === 'scalar' && isArray(b.value) && b.value.length === a.items.length) {
+          a.items.forEach((x, i) => this.unify(x, Term.scalar((b.value as readonly Value[])[i]!, b.loc)));
+        }
+        else if (b.kind === 'ref' || b.kind === 'call' || b.kind === 'arraycomp' || b.kind === 'setcomp' || b.kind === 'objectcomp') this.markAllSafe(a);
+        else if (b.kind === 'array' && a.items.length === b.items.length) a.items.forEach((x, i) => this.unify(x, b.items[i]!));
+        return;
+      case 'object':
+        if (b.kind === 'var') this.unifyAll(b.name, a);
+        else if (b.kind === 'ref' || b.kind === 'call') this.markAllSafe(a);
+        else if (b.kind === 'object' && a.entries.length === b.entries.length) {
+          for (const [k, v] of a.entries) {
+            const other = b.entries.find(([k2]) => sameKey(k, k2));
+            if (other) this.unify(v, other[1]);
+          }
+        } else if (b.kind === 'scalar' && b.value instanceof RegoObject && b.value.size === a.entries.length) {
+          for (const [k, v] of a.entries) {
+            const other = k.kind === 'scalar' ? b.value.get(k.value) : undefined;
+            if (other !== undefined) this.unify(v, Term.scalar(other, b.loc));
+          }
+        }
+        return;
+      default:
+        if (b.kind === 'var') this.markSafe(b.name);
+    }
+  }
+
+  private markAllSafe(t: T): void {
+    const use = collectTerm(t, emptyUse(), true);
+    for (const v of use.pattern) this.markSafe(v);
+    for (const v of use.refVars) this.markSafe(v);
+  }
+
+  private markSafe(v: string): void {
+    if (this.unified.has(v)) return;
+    this.unified.add(v);
+    // What v was built from is known once v is.
+    const deps = this.unknown.get(v);
+    this.unknown.delete(v);
+    if (deps) for (const d of deps) this.markSafe(d);
+    // Vars waiting on v are known once nothing else is missing.
+    for (const [w, waits] of [...this.unknown]) {
+      if (waits.delete(v) && waits.size === 0) this.markSafe(w);
+    }
+  }
+
+  private markUnknown(a: string, b: string): void {
+    const deps = this.unknown.get(a);
+    if (deps) deps.add(b);
+    else this.unknown.set(a, new Set([b]));
+  }
+
+  private unifyAll(v: string, t: T): void {
+    if (this.isSafe(v)) return this.markAllSafe(t);
+    const waits = [...collectTerm(t, emptyUse(), true).pattern].filter((x) => !this.isSafe(x));
+    if (waits.length === 0) this.markSafe(v);
+    else for (const x of waits) this.markUnknown(v, x);
+  }
+}
+
+/** Whether two object key terms name the same key (OPA compares key terms, not their values). */
+function sameKey(a: T, b: T): boolean {
+  if (a.kind === 'scalar' && b.kind === 'scalar') return equal(a.value, b.value);
+  if (a.kind === 'var' && b.kind === 'var') return a.name === b.name;
   return false;
 }
 

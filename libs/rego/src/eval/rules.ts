@@ -263,6 +263,15 @@ export abstract class RuleEvaluator extends Unifier {
       this.currentRule = r;
       env.clear();
       if (this.quickBound.length !== mark) this.quickBound.length = mark; // env.clear() unbound them
+      if (r.elses.length) {
+        // Only a ground head key carries an else chain (the parser refuses others): one key, one value.
+        this.evalList(r.tail, 0, [], env, (keys) =>
+          this.evalRuleClauses(r, env, (v) => {
+            out = insertPartial(out, r, keys, v);
+          }),
+        );
+        continue;
+      }
       const i = this.quickBody(r.body, env);
       if (i < 0) continue;
       if (i === r.body.length && r.tail.length === 0) {

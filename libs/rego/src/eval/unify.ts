@@ -165,7 +165,25 @@ export abstract class Unifier {
 
   protected unifyPairs(a: readonly T[], b: readonly T[], i: number, env: Bindings, k: K): boolean | void {
     if (i === a.length) return k();
+    if (this.stuck(a[i]!, b[i]!, env)) {
+      // Two unbound sides wait for a later pair to bind one of them: `[x, y] = [y, 1]` (OPA
+      // binds var to var; taking the pairs in another order gives the same bindings).
+      for (let j = i + 1; j < a.length; j++) {
+        if (this.stuck(a[j]!, b[j]!, env)) continue;
+        const a2 = [...a];
+        const b2 = [...b];
+        [a2[i], a2[j]] = [a2[j]!, a2[i]!];
+        [b2[i], b2[j]] = [b2[j]!, b2[i]!];
+        return this.unifyPairs(a2, b2, i, env, k);
+      }
+    }
     return this.unify(a[i]!, b[i]!, env, () => this.unifyPairs(a, b, i + 1, env, k));
+  }
+
+  /** Both sides unbound and not two collections of one kind (those unify element by element). */
+  private stuck(a: T, b: T, env: Bindings): boolean {
+    if ((a.kind === 'array' && b.kind === 'array') || (a.kind === 'object' && b.kind === 'object')) return false;
+    return this.hasUnbound(a, env) && this.hasUnbound(b, env);
   }
 
   protected unifyObjects(a: ReadonlyArray<readonly [T, T]>, b: ReadonlyArray<readonly [T, T]>, env: Bindings, k: K): boolean | void {

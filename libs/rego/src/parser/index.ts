@@ -1,14 +1,14 @@
-import type { Body, Module } from '../ast';
+import type { Body, Module, RegoVersion } from '../ast';
 import { Parser } from './parser';
 
-/** Parses one Rego v1 module; throws RegoError('rego_parse_error') with file/row/col. */
-export function parseModule(source: string, file: string): Module {
-  return new Parser(source, file).parseModule();
+/** Parses one Rego module (v1 unless told v0); throws RegoError('rego_parse_error') with file/row/col. */
+export function parseModule(source: string, file: string, regoVersion: RegoVersion = 'v1'): Module {
+  return new Parser(source, file, 0, regoVersion).parseModule();
 }
 
 /** Parses a query (literals separated by `;` or newlines). */
-export function parseQuery(source: string, file = 'query'): Body {
-  const p = new Parser(source, file, 100000);
+export function parseQuery(source: string, file = 'query', regoVersion: RegoVersion = 'v1'): Body {
+  const p = new Parser(source, file, 100000, regoVersion);
   const body = p.parseQuery('\u0000');
   if (body.length === 0) p.fail('empty query');
   return body;

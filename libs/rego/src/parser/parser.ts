@@ -1,24 +1,45 @@
 import { RegoError } from '../errors';
 import { parseNumber } from '../value';
-import type { Body, Expr, Location, Module, Rule, Term as T, WithModifier, Import, ElseClause } from '../ast';
+import type { Body, Expr, Location, Module, RegoVersion, Rule, Term as T, WithModifier, Import, ElseClause } from '../ast';
 import { Term } from '../ast';
 import { lex, type Comment } from '../lexer/lex';
 import { annotationsAbove, commentRows } from './annotations';
 import type { Token } from '../lexer/token';
 
-const KEYWORDS = new Set(['if', 'else', 'contains', 'some', 'every', 'not', 'with', 'as', 'in', 'default', 'import', 'package']);
+/** Keywords in every Rego version. */
+const BASE_KEYWORDS: readonly string[] = ['else', 'some', 'not', 'with', 'as', 'default', 'import', 'package'];
+/** Keywords of v1 that a v0 module has only once it imports them (OPA's futureKeywordsV0). */
+const FUTURE_KEYWORDS: readonly string[] = ['contains', 'every', 'if', 'in'];
+const V1_KEYWORDS: ReadonlySet<string> = new Set([...BASE_KEYWORDS, ...FUTURE_KEYWORDS]);
+/**
+ * Nesting of terms and bodies the parser accepts (OPA's max parsing recursion depth, there
+ * 100000). Lower here: the parser, the compiler and the evaluator recurse on the JS stack, which
+ * holds a few hundred levels of nested comprehensions; past that a policy (say a PUT from a
+ * client) would crash compilation instead of failing it.
+ */
+const MAX_RECURSION_DEPTH = 500;
 const RELATIONS: Record<string, string> = { '==': 'equal', '!=': 'neq', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' };
 const ARITH: Record<string, string> = { '+': 'plus', '-': 'minus' };
 const FACTOR: Record<string, string> = { '*': 'mul', '/': 'div', '%': 'rem' };
 
 /**
- * Recursive-descent parser for Rego v1 (OPA v1/ast/parser.go). Newlines end a literal only at
+ * Recursive-descent parser for Rego (OPA v1/ast/parser.go). Newlines end a literal only at
  * body level; inside brackets (`depth > 0`) they are skipped like whitespace.
+ *
+ * v0 modules (OPA's RegoV0) differ in two ways, both held in fields read where v1 syntax is
+ * decided: `keywords` starts without `if`/`contains`/`in`/`every` (imports add them, so before
+ * that they are plain names), and `v1Syntax` is off, which lets a body follow a head without
+ * `if`, makes `p[x] { … }` a partial set, and admits v0's body-less heads. `import rego.v1`
+ * turns both to v1 for the rest of the module, as OPA's RegoV0CompatV1.
  */
 export class Parser {
   private pos = 0;
   private depth = 0;
   private wildcard = 0;
+  private keywords: Set<string>;
+  private v1Syntax: boolean;
+  private recursion = 0;
+  private readonly v0Module: boolean;
   private readonly toks: Token[];
   private readonly comments: Comment[] = [];
   private commentByRow: Map<number, string> | undefined;
@@ -30,9 +51,24 @@ export class Parser {
     src: string,
     private readonly file: string,
     wildcardBase = 0,
+    regoVersion: RegoVersion = 'v1',
   ) {
     this.toks = lex(src, file, this.comments);
     this.wildcard = wildcardBase;
+    this.v0Module = regoVersion === 'v0';
+    this.v1Syntax = !this.v0Module;
+    this.keywords = new Set(this.v1Syntax ? V1_KEYWORDS : BASE_KEYWORDS);
+  }
+
+  /** Runs `f` one level deeper (OPA's enter/leave): too deep is a parse error, not a stack overflow. */
+  private enter<R>(f: () => R): R {
+    this.recursion++;
+    try {
+      if (this.recursion > MAX_RECURSION_DEPTH) this.fail('max parsing recursion depth exceeded');
+      return f();
+    } finally {
+      this.recursion--;
+    }
   }
 
   get wildcards(): number {
@@ -68,7 +104,7 @@ export class Parser {
   }
   private expect(text: string): Token {
     const t = this.peek();
-    if (t.text !== text || (t.kind !== 'punct' && t.kind !== 'ident')) this.fail(`unexpected ${describe(t)} token: expected ${text}`, t);
+    if (t.text !== text || (t.kind !== 'punct' && t.kind !== 'ident')) this.fail(`unexpected ${describe(t, this.keywords)} token: expected ${text}`, t);
     this.pos++;
     return t;
   }
@@ -89,9 +125,14 @@ export class Parser {
     const n = this.raw();
     return n.kind === 'punct' && (n.text === '.' || n.text === '[' || n.text === '(') && this.adjacent();
   }
+  /** The next token is `text` and `text` is a keyword in this module (so far). */
+  private isKw(text: string): boolean {
+    const t = this.peek();
+    return t.kind === 'ident' && t.text === text && this.keywords.has(text);
+  }
   private isKeywordHere(text: string): boolean {
     const t = this.peek();
-    if (t.kind !== 'ident' || t.text !== text) return false;
+    if (t.kind !== 'ident' || t.text !== text || !this.keywords.has(text)) return false;
     const n = this.toks[this.pos + 1]!;
     return !(n.kind === 'punct' && (n.text === '.' || n.text === '[') && n.pos === t.end);
   }
@@ -133,7 +174,7 @@ export class Parser {
       }
       this.endOfLine();
     }
-    return { file: this.file, pkg, imports, rules, annotations: pkgAnn };
+    return { file: this.file, regoVersion: this.v1Syntax ? 'v1' : 'v0', pkg, imports, rules, annotations: pkgAnn };
   }
 
   private endOfLine(): void {
@@ -143,7 +184,7 @@ export class Parser {
       this.pos++;
       return;
     }
-    this.fail(`unexpected ${describe(t)} token`, t);
+    this.fail(`unexpected ${describe(t, this.keywords)} token`, t);
   }
 
   private parseImport(): Import | undefined {
@@ -156,15 +197,41 @@ export class Parser {
       alias = a.text;
     }
     const parts = refToStrings(path, 'import', (m) => this.fail(m, t), true);
-    if (parts[0] === 'future' || (parts[0] === 'rego' && parts[1] === 'v1')) return undefined;
+    if (parts[0] === 'future' || parts[0] === 'rego') {
+      if (this.v0Module) this.keywordImport(parts, alias !== undefined, t);
+      return undefined;
+    }
     if (parts[0] !== 'data' && parts[0] !== 'input') this.fail(`invalid path ${parts.join('.')}: path must begin with input or data`, t);
     return { path, alias: alias ?? parts[parts.length - 1]!, loc: this.loc(t) };
+  }
+
+  /**
+   * `import future.keywords[.kw]` and `import rego.v1` in a v0 module (OPA's futureImport and
+   * regoV1Import): the first makes keywords of v1 keywords here, the second all of them and
+   * v1's rule syntax with them. In v1 both are no-ops.
+   */
+  private keywordImport(parts: readonly string[], aliased: boolean, t: Token): void {
+    if (parts[0] === 'rego') {
+      if (parts.length !== 2 || parts[1] !== 'v1') this.fail(`invalid import \`${parts.join('.')}\`, must be \`rego.v1\``, t);
+      if (aliased) this.fail('`rego` imports cannot be aliased', t);
+      for (const k of FUTURE_KEYWORDS) this.keywords.add(k);
+      this.v1Syntax = true;
+      return;
+    }
+    if (parts.length === 1 || parts[1] !== 'keywords') this.fail('invalid import, must be `future.keywords`', t);
+    if (aliased) this.fail('`future` imports cannot be aliased', t);
+    if (parts.length > 3) this.fail('invalid import, must be `future.keywords.x`, e.g. `import future.keywords.in`', t);
+    const kw = parts[2];
+    if (kw !== undefined && !FUTURE_KEYWORDS.includes(kw)) this.fail(`unexpected keyword, must be one of [${FUTURE_KEYWORDS.join(' ')}]`, t);
+    for (const k of kw === undefined ? FUTURE_KEYWORDS : [kw]) this.keywords.add(k);
+    // As OPA's scanner: `every x in xs` cannot be written without `in`.
+    if (kw === 'every') this.keywords.add('in');
   }
 
   /** A plain ref like `a.b["c"]` used by package/import/rule heads. */
   private parseRefTerm(): T {
     const t = this.next();
-    if (t.kind !== 'ident') this.fail(`unexpected ${describe(t)} token: expected ref`, t);
+    if (t.kind !== 'ident') this.fail(`unexpected ${describe(t, this.keywords)} token: expected ref`, t);
     const head = Term.var(t.text, this.loc(t));
     const path: T[] = [];
     for (;;) {
@@ -172,7 +239,7 @@ export class Parser {
       if (n.kind === 'punct' && n.text === '.' && this.adjacent()) {
         this.pos++;
         const id = this.raw();
-        if (id.kind !== 'ident') this.fail(`unexpected ${describe(id)} token: expected ident`, id);
+        if (id.kind !== 'ident') this.fail(`unexpected ${describe(id, this.keywords)} token: expected ident`, id);
         this.pos++;
         path.push(Term.scalar(id.text, this.loc(id)));
       } else if (n.kind === 'punct' && n.text === '[' && this.adjacent()) {
@@ -188,10 +255,10 @@ export class Parser {
   private parseRule(): Rule[] {
     const start = this.peek();
     const isDefault = this.isKeywordHere('default') && this.accept('default');
-    if (start.kind !== 'ident') this.fail(`unexpected ${describe(start)} token`, start);
+    if (start.kind !== 'ident') this.fail(`unexpected ${describe(start, this.keywords)} token`, start);
     const refTerm = this.parseRefTerm();
     const ref = refTerm.kind === 'ref' ? [refTerm.head, ...refTerm.path] : [refTerm];
-    if (ref.length === 1 && ref[0]!.kind === 'var' && KEYWORDS.has(ref[0].name))
+    if (ref.length === 1 && ref[0]!.kind === 'var' && this.keywords.has(ref[0].name))
       this.fail(`unexpected ${ref[0].name} keyword`, start);
     let args: T[] | undefined;
     if (this.raw().kind === 'punct' && this.raw().text === '(' && this.adjacent()) {
@@ -201,7 +268,7 @@ export class Parser {
     let contains: T | undefined;
     let value: T | undefined;
     let assign = false;
-    if (this.is('contains', ['ident'])) {
+    if (this.isKw('contains')) {
       this.pos++;
       contains = this.parseTermExpr();
     } else if (this.is(':=', ['punct']) || this.is('=', ['punct'])) {
@@ -215,39 +282,88 @@ export class Parser {
     }
     let body: Body = [];
     let hasBody = false;
-    if (this.is('if', ['ident'])) {
+    const hasIf = this.isKw('if');
+    if (hasIf) {
       this.pos++;
       body = this.parseIfBody();
       hasBody = true;
     } else if (this.is('{', ['punct'])) {
-      this.fail('`if` keyword is required before rule body', this.peek());
+      if (this.v1Syntax) this.fail('`if` keyword is required before rule body', this.peek());
+      body = this.parseBraceBody();
+      hasBody = true;
+    } else if (!this.v1Syntax && this.braceOnNextLine()) {
+      body = this.parseBraceBody();
+      hasBody = true;
+    }
+    // v0 (OPA's parseRules back-compat): `p[x] { … }`, `p.q { … }` and a bare `p[x]` are partial
+    // set rules; `p[k] = v { … }` keeps its key and is a partial object rule, whose single value
+    // an else chain cannot pick.
+    const v0Key = !this.v1Syntax && !hasIf && !contains && !args && ref.length === 2;
+    let headRef = ref;
+    if (v0Key && !value) {
+      contains = ref[1];
+      headRef = [ref[0]!];
     }
     if (!hasBody && !value && !contains && !args) {
-      // A bare `p` is not a rule in v1.
-      this.fail(`rule must have value assignment and/or body`, start);
+      // A bare `p` is not a rule in v1; v0 takes a bare `a.b.c` as `a.b.c = true`.
+      if (this.v1Syntax) this.fail(`rule must have value assignment and/or body`, start);
+      if (ref.length === 1) this.fail('var cannot be used for rule name', start);
     }
     const elses: ElseClause[] = [];
     for (;;) {
       const save = this.pos;
       this.skipNl();
-      if (!this.is('else', ['ident'])) {
+      // `else.x := 1` on the next line is a rule of its own whose ref starts with `else`.
+      if (!this.isKeywordHere('else')) {
         this.pos = save;
         break;
       }
       const et = this.next();
+      // As OPA: an else chain picks one value for one document, which a key in the head cannot name.
+      if (ref.length > 1 && !ref.slice(1).every(isGroundTerm)) this.fail('else keyword cannot be used on rules with variables in head', et);
+      if (contains || v0Key) this.fail('else keyword cannot be used on multi-value rules', et);
       let ev: T | undefined;
       if (this.is(':=', ['punct']) || this.is('=', ['punct'])) {
         this.pos++;
         ev = this.parseTermExpr();
       }
       let eb: Body = [];
-      if (this.accept('if')) eb = this.parseIfBody();
-      else if (this.is('{', ['punct'])) this.fail('`if` keyword is required before rule body');
+      if (this.isKw('if')) {
+        this.pos++;
+        eb = this.parseIfBody();
+      } else if (this.is('{', ['punct']) || (!this.v1Syntax && this.braceOnNextLine())) {
+        if (this.v1Syntax) this.fail('`if` keyword is required before rule body');
+        eb = this.parseBraceBody();
+      }
       elses.push({ value: ev, body: eb, loc: this.loc(et) });
     }
     const annotations = annotationsAbove(this.rows(), start.row, 'rule', (m) => this.fail(m, start));
-    const rules: Rule[] = [{ kind: 'rule', ref, args, contains, value, assign, isDefault, body, elses, loc, annotations }];
+    const rules: Rule[] = [{ kind: 'rule', ref: headRef, args, contains, value, assign, isDefault, body, elses, loc, annotations }];
+    if (hasBody && !this.v1Syntax) {
+      // v0 chains further bodies to one head (`p { a } { b }`): each is a rule of its own.
+      for (;;) {
+        const save = this.pos;
+        this.skipNl();
+        if (!this.is('{', ['punct'])) {
+          this.pos = save;
+          break;
+        }
+        if (elses.length) this.fail('expected else keyword');
+        const open = this.peek();
+        const more = this.parseBraceBody();
+        rules.push({ ...rules[0]!, body: more, loc: this.loc(open), annotations: undefined });
+      }
+    }
     return rules;
+  }
+
+  /** v0 (as OPA's scanner, which skips newlines between tokens): `p⏎{ … }` is a head and its body. */
+  private braceOnNextLine(): boolean {
+    const save = this.pos;
+    this.skipNl();
+    if (this.is('{', ['punct'])) return true;
+    this.pos = save;
+    return false;
   }
 
   private parseIfBody(): Body {
@@ -281,6 +397,10 @@ export class Parser {
 
   /** Literals separated by `;` or newlines, up to (not including) `end`. */
   parseQuery(end: string): Expr[] {
+    return this.enter(() => this.parseLiterals(end));
+  }
+
+  private parseLiterals(end: string): Expr[] {
     const out: Expr[] = [];
     for (;;) {
       while (this.raw().kind === 'nl' || (this.raw().kind === 'punct' && this.raw().text === ';')) this.pos++;
@@ -290,7 +410,7 @@ export class Parser {
       const n = this.raw();
       if (n.kind === 'nl' || (n.kind === 'punct' && n.text === ';')) continue;
       if (n.kind === 'eof' || (n.kind === 'punct' && n.text === end)) continue;
-      this.fail(`unexpected ${describe(n)} token: expected \\n or ; or ${end}`, n);
+      this.fail(`unexpected ${describe(n, this.keywords)} token: expected \\n or ; or ${end}`, n);
     }
   }
 
@@ -309,7 +429,7 @@ export class Parser {
     if (this.isKeywordHere('not')) {
       this.pos++;
       negated = true;
-      if (this.is('every', ['ident'])) {
+      if (this.isKw('every')) {
         this.pos++;
         return this.parseEvery(loc, true);
       }
@@ -346,7 +466,7 @@ export class Parser {
   private parseSome(loc: Location): Expr {
     const terms: T[] = [this.parseTermRelation()];
     while (this.accept(',')) terms.push(this.parseTermRelation());
-    if (this.is('in', ['ident'])) {
+    if (this.isKw('in')) {
       this.pos++;
       if (terms.length > 2) this.fail('unexpected , token: expected in');
       const domain = this.parseTermRelation();
@@ -400,7 +520,7 @@ export class Parser {
 
   private parseTermIn(): T {
     let lhs = this.parseTermRelation();
-    while (this.peek().kind === 'ident' && this.peek().text === 'in') {
+    while (this.isKw('in')) {
       const t = this.next();
       const rhs = this.parseTermRelation();
       lhs = call('internal.member_2', [lhs, rhs], this.loc(t));
@@ -472,6 +592,10 @@ export class Parser {
 
   // ---- terms ---------------------------------------------------------------------------
   private parseTerm(): T {
+    return this.enter(() => this.parseTermAt());
+  }
+
+  private parseTermAt(): T {
     // A term is required here, so a line break before it (`x := 1 +⏎ 2`) cannot end the literal.
     this.skipNl();
     const t = this.next();
@@ -498,7 +622,7 @@ export class Parser {
         else if (t.text === 'set' && this.raw().text === '(' && this.adjacent() && this.toks[this.pos + 1]?.text === ')') {
           this.pos += 2;
           term = { kind: 'set', items: [], loc };
-        } else if (KEYWORDS.has(t.text) && !this.refFollows()) {
+        } else if (this.keywords.has(t.text) && !this.refFollows()) {
           this.fail(`unexpected ${t.text} keyword`, t);
         } else term = Term.var(t.text, loc);
         break;
@@ -528,10 +652,10 @@ export class Parser {
           } else {
             term = call('minus', [Term.scalar(0, loc), this.parseTerm()], loc);
           }
-        } else this.fail(`unexpected ${describe(t)} token`, t);
+        } else this.fail(`unexpected ${describe(t, this.keywords)} token`, t);
         break;
       default:
-        this.fail(`unexpected ${describe(t)} token`, t);
+        this.fail(`unexpected ${describe(t, this.keywords)} token`, t);
     }
     return this.parsePostfix(term);
   }
@@ -543,7 +667,7 @@ export class Parser {
       if (n.text === '.') {
         this.pos++;
         const id = this.raw();
-        if (id.kind !== 'ident') this.fail(`unexpected ${describe(id)} token: expected ident`, id);
+        if (id.kind !== 'ident') this.fail(`unexpected ${describe(id, this.keywords)} token: expected ident`, id);
         this.pos++;
         term = extendRef(term, Term.scalar(id.text, this.loc(id)));
       } else if (n.text === '[') {
@@ -586,7 +710,7 @@ export class Parser {
     let lhs = this.parseTermOr(true);
     for (;;) {
       const t = this.peek();
-      if (t.kind === 'ident' && t.text === 'in') {
+      if (t.kind === 'ident' && t.text === 'in' && this.keywords.has('in')) {
         this.pos++;
         lhs = call('internal.member_2', [lhs, this.parseTermOr(true)], this.loc(t));
         continue;
@@ -640,6 +764,8 @@ export class Parser {
       if ('lit' in p) parts.push(p.lit);
       else {
         const sub = new Parser(p.src, this.file, this.wildcard);
+        sub.keywords = this.keywords;
+        sub.recursion = this.recursion;
         let term = sub.nested(1, () => sub.parseTermExpr());
         const withs = sub.parseWiths();
         if (sub.peek().kind !== 'eof') sub.fail('unexpected token in template expression');
@@ -657,10 +783,10 @@ export class Parser {
   }
 }
 
-function describe(t: Token): string {
+function describe(t: Token, keywords: ReadonlySet<string> = V1_KEYWORDS): string {
   if (t.kind === 'eof') return 'eof';
   if (t.kind === 'nl') return 'newline';
-  if (t.kind === 'ident') return KEYWORDS.has(t.text) ? `${t.text} keyword` : 'ident';
+  if (t.kind === 'ident') return keywords.has(t.text) ? `${t.text} keyword` : 'ident';
   if (t.kind === 'string' || t.kind === 'rawstring') return 'string';
   if (t.kind === 'number') return 'number';
   return t.text;
@@ -691,3 +817,17 @@ function refToStrings(t: T, what: string, fail: (m: string) => never, allowAny =
   return out;
 }
 
+/** A term with no variables, refs, calls or comprehensions in it. */
+function isGroundTerm(t: T): boolean {
+  switch (t.kind) {
+    case 'scalar':
+      return true;
+    case 'array':
+    case 'set':
+      return t.items.every(isGroundTerm);
+    case 'object':
+      return t.entries.every(([k, v]) => isGroundTerm(k) && isGroundTerm(v));
+    default:
+      return false;
+  }
+}

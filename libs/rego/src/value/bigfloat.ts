@@ -146,9 +146,19 @@ function cmpFrac(vn: bigint, vd: bigint, base: bigint, k: number): number {
   return k >= 0 ? compareRat(vn, vd, base ** BigInt(k), 1n) : compareRat(vn, vd, 1n, base ** BigInt(-k));
 }
 
+/**
+ * `digits` without its trailing zeros. A loop, not `replace(/0+$/, '')`: that RegExp retries
+ * from every zero of an inner run, quadratic in the long digit strings input can carry.
+ */
+export function trimTrailingZeros(digits: string): string {
+  let end = digits.length;
+  while (end > 0 && digits.charCodeAt(end - 1) === 0x30) end--;
+  return digits.slice(0, end);
+}
+
 /** digits * 10^sh as plain JSON-number text (exponent form when very large/small). */
 function formatDigits(digits: string, sh: number): string {
-  const d = digits.replace(/0+$/, '');
+  const d = trimTrailingZeros(digits);
   const s = sh + (digits.length - d.length);
   if (d === '') return '0';
   if (s >= 0) return s > 40 ? `${d}e${s}` : d + '0'.repeat(s);

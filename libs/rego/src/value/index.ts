@@ -72,3 +72,4 @@ export const mk = {
   record: (rec: Readonly<Record<string, Value>>): RegoObject => RegoObject.fromRecord(rec),
   array: (...values: Value[]): readonly Value[] => values,
 };
+export { trimTrailingZeros } from './bigfloat';

@@ -93,7 +93,7 @@ function exactDecimal(text: string): { mant: bigint; exp: number } {
   let digits = (int + frac).replace(/^0+(?=\d)/, '');
   let exp = Number(e) - frac.length;
   if (/^0+$/.test(digits)) return { mant: 0n, exp: 0 };
-  const stripped = digits.replace(/0+$/, '');
+  const stripped = trimTrailingZeros(digits);
   exp += digits.length - stripped.length;
   digits = stripped;
   const mant = BigInt(digits);
@@ -295,7 +295,7 @@ export function isZero(n: NumberValue): boolean {
   return n === 0;
 }
 
-import { floatOp, type FloatOp } from './bigfloat';
+import { floatOp, trimTrailingZeros, type FloatOp } from './bigfloat';
 
 /** Error raised by number arithmetic; builtins turn it into eval_builtin_error. */
 export class ArithmeticError extends Error {

@@ -70,7 +70,7 @@ const rows: Row[] = [
   ['numbers.range', '[2, -1]', '[2, 1, 0, -1]'],
   ['numbers.range', '[3.14, 4]', { error: 'numbers.range: operand 1 must be integer number but got floating-point number', code: TYPE }],
   ['numbers.range_step', '[0, 10, 3]', '[0, 3, 6, 9]'],
-  ['numbers.range_step', '[0, 10, 0]', { error: 'step must be a positive number above zero', code: BUILTIN }],
+  ['numbers.range_step', '[0, 10, 0]', { error: 'numbers.range_step: step must be a positive integer', code: BUILTIN }],
   // types
   ['is_number', '[1]', 'true'],
   ['is_string', '[1]', 'false'],
