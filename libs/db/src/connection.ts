@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { guardPool } from './guarded-pool';
 
 // BIGINT (int8) arrives as a string by default; counts and sequence numbers here fit in a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -10,7 +11,12 @@ export interface DbOptions {
   readonly applicationName?: string;
 }
 
-/** A Kysely instance over a pg Pool for `url` (a postgres:// connection string). */
+/**
+ * A Kysely instance over a pg Pool for `url` (a postgres:// connection string). A lost
+ * connection (restart, failover, terminated backend) rejects the statement that meets it with
+ * DatabaseUnavailableError, whether the client was idle or inside a transaction; the process
+ * never sees it as an uncaught 'error'.
+ */
 export function createDb<Schema>(url: string, options: DbOptions = {}): Kysely<Schema> {
   const pool = new pg.Pool({
     connectionString: url,
@@ -19,9 +25,7 @@ export function createDb<Schema>(url: string, options: DbOptions = {}): Kysely<S
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
   });
-  // An idle client's error (server restart) must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
-  return new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Schema>({ dialect: new PostgresDialect({ pool: guardPool(pool) }) });
 }
 
 function withDatabase(url: string, database: string): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { Redis } from 'ioredis';
 import { postgresAnswers, redisAnswers, startEmbeddedPostgres, startRedisServer } from './index';
 
 // The fall-backs used when a machine has no PostgreSQL or Redis of its own.
@@ -23,5 +24,24 @@ describe('throw-away services', () => {
     expect(server, 'redis-server must be on PATH on this machine').toBeDefined();
     expect(await redisAnswers(server!.url)).toBe(true);
     await server!.stop();
+  });
+
+  it('keeps an append-only redis-server\'s keys across a halt and a resume on the same port', async () => {
+    const server = (await startRedisServer({ appendOnly: true }))!;
+    try {
+      const redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await redis.connect();
+      await redis.set('k', 'v');
+      redis.disconnect();
+      await server.halt();
+      expect(await redisAnswers(server.url)).toBe(false);
+      await server.resume();
+      const again = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await again.connect();
+      expect(await again.get('k')).toBe('v');
+      again.disconnect();
+    } finally {
+      await server.stop();
+    }
   });
 });

