@@ -31,8 +31,6 @@ export { DEFAULT_RETENTION, parseRetentionPolicy } from './retention/policy';
 export type { RetentionPolicy } from './retention/policy';
 export { createAuditApiRouter, AUDIT_API_BASE } from './api/router';
 export type { AuditApiOptions } from './api/router';
-export { createIntrospectionClient, IntrospectionUnavailableError } from './api/introspection';
-export type { Introspect, IntrospectionClientOptions } from './api/introspection';
 export { authorizeCaller, PLATFORM_AUDIT_SCOPE } from './api/caller';
 export type { AuditCaller } from './api/caller';
 export { asCaller, DEFAULT_READER_ROLES } from './api/scoped';

@@ -3,6 +3,22 @@ import { UUID_PATTERN } from './ids';
 
 export const AUDIT_QUEUE = 'audit';
 
+/**
+ * The one environment variable naming the BullMQ key prefix of the audit queue, read by every
+ * producer and by the audit-writer: two names for one setting let an operator put producers and
+ * the consumer on different queues without any error.
+ */
+export const AUDIT_QUEUE_PREFIX_VARIABLE = 'AUDIT_QUEUE_PREFIX';
+/** BullMQ's own default prefix. */
+export const AUDIT_QUEUE_PREFIX_DEFAULT = 'bull';
+/** The audit-writer's former name for the prefix; services refuse it rather than ignore it. */
+export const RETIRED_AUDIT_QUEUE_PREFIX_VARIABLE = 'QUEUE_PREFIX';
+
+/** The queue's full name as BullMQ keys it in Redis (`bull:audit`); what services log at start. */
+export function auditQueueName(prefix: string, queue: string = AUDIT_QUEUE): string {
+  return `${prefix}:${queue}`;
+}
+
 export const AUDIT_CATEGORIES = ['request', 'policy_decision', 'admin', 'governor'] as const;
 export const AuditCategorySchema = z.enum(AUDIT_CATEGORIES);
 export type AuditCategory = z.infer<typeof AuditCategorySchema>;

@@ -52,4 +52,13 @@ export const RevocationMessageSchema = z.object({
   not_before: z.number().int().optional(),
 });
 export type RevocationMessage = z.infer<typeof RevocationMessageSchema>;
+/** The revocation channel's name without identity's REDIS_PREFIX; subscribe to `revocationChannel(prefix)`. */
 export const REVOCATION_CHANNEL = 'identity:revocations';
+
+/**
+ * The full Redis pub/sub channel identity publishes RevocationMessages on: its REDIS_PREFIX
+ * (default '') followed by the channel name. Publisher and subscribers both build it here.
+ */
+export function revocationChannel(prefix: string): string {
+  return `${prefix}${REVOCATION_CHANNEL}`;
+}

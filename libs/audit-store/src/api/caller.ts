@@ -18,7 +18,7 @@ export interface CallerRules {
 export const PLATFORM_AUDIT_SCOPE = 'audit:platform';
 
 /**
- * Who may read:
+ * Who may read (with an active access token):
  * - platform auditor (every tenant): owner/admin of the platform tenant, or a token with scope
  *   `audit:platform`;
  * - tenant auditor (own tenant only): owner/admin of that tenant;
@@ -26,6 +26,10 @@ export const PLATFORM_AUDIT_SCOPE = 'audit:platform';
  */
 export function authorizeCaller(intro: IntrospectionResponse, rules: CallerRules): AuditCaller {
   if (!intro.active) throw new HttpProblem(401, 'the bearer token is not active', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+  // Identity introspects refresh tokens too (token_type "refresh_token"); they are not bearer credentials.
+  if (intro.token_type !== undefined && intro.token_type.toLowerCase() !== 'bearer') {
+    throw new HttpProblem(401, 'only an access token is accepted as a bearer token', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+  }
   const subject = intro.sub ?? intro.client_id ?? 'unknown';
   const admin = (intro.roles ?? []).some((r) => roleIncludes(r, 'admin'));
   const scopes = (intro.scope ?? '').split(' ').filter(Boolean);

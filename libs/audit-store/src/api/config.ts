@@ -9,8 +9,13 @@ import { parseRetentionPolicy } from '../retention/policy';
 export const auditIntegrityConfigShape = {
   IDENTITY_URL: env.url('http://127.0.0.1:3333'),
   AUDIT_INTROSPECTION_CLIENT_ID: env.string('audit-writer'),
-  AUDIT_INTROSPECTION_CLIENT_SECRET: env.string('audit-writer-dev-secret'),
+  /** No default: it is a trusted client's secret at identity (the demo's is set by `npm start` and compose). */
+  AUDIT_INTROSPECTION_CLIENT_SECRET: env.string(),
   AUDIT_INTROSPECTION_CACHE_SECONDS: env.int(30),
+  /** Redis where identity publishes token revocations (evicting cached answers at once); default REDIS_URL. */
+  IDENTITY_REDIS_URL: z.url().optional(),
+  /** Identity's REDIS_PREFIX: its revocation channel is `${prefix}identity:revocations`. */
+  IDENTITY_REDIS_PREFIX: z.string().default(''),
   PLATFORM_TENANT_ID: env.string('platform'),
   AUDIT_SIGNING_KEY: env.optionalString(),
   AUDIT_SEAL_INTERVAL_SECONDS: env.int(3600, 60),

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { sql, type Kysely } from '@cloud-stack/db';
+import { bearerToken, IdentityUnavailableError, type IdentityClient } from '@cloud-stack/identity-client';
 import { HttpProblem } from '@cloud-stack/service-kit';
 import { listPublicKeys } from '../seal/signing-key';
 import { verifyAuditLog } from '../verify/verify';
@@ -9,7 +10,6 @@ import { authorizeCaller, type AuditCaller } from './caller';
 import { encodeCursor, type CursorKey } from './cursor';
 import { csvHeader, csvRow } from './csv';
 import { assertEventId, EventFilterSchema, filterConditions, parseCursorParam, parseQuery, selectEventPage } from './events-query';
-import { IntrospectionUnavailableError, type Introspect } from './introspection';
 import { asCaller, DEFAULT_READER_ROLES, type ReaderRoles } from './scoped';
 import { causalOrder, type TraceEvent } from './trace';
 
@@ -17,7 +17,8 @@ export const AUDIT_API_BASE = '/v1/audit';
 
 export interface AuditApiOptions {
   readonly db: Kysely<unknown>;
-  readonly introspect: Introspect;
+  /** Checks bearer tokens (the shared identity client: introspection, cache, revocations). */
+  readonly identity: Pick<IdentityClient, 'introspect'>;
   /** Tenant whose owners/admins are platform auditors (PLATFORM_TENANT_ID); default "platform". */
   readonly platformTenantId?: string;
   readonly roles?: ReaderRoles;
@@ -50,13 +51,13 @@ export function createAuditApiRouter(options: AuditApiOptions): Router {
   const router = Router();
 
   const authenticate = async (req: Request, res: Response, next: NextFunction) => {
-    const match = /^Bearer ([\x21-\x7e]+)$/i.exec(req.get('authorization') ?? '');
-    if (!match) throw new HttpProblem(401, 'a bearer token is required', { headers: { 'www-authenticate': 'Bearer' } });
+    const token = bearerToken(req.get('authorization'));
+    if (token === undefined) throw new HttpProblem(401, 'a bearer token is required', { headers: { 'www-authenticate': 'Bearer' } });
     let intro;
     try {
-      intro = await options.introspect(match[1]!);
+      intro = await options.identity.introspect(token);
     } catch (err) {
-      if (err instanceof IntrospectionUnavailableError) throw new HttpProblem(503, 'the identity service cannot check tokens right now', { headers: { 'retry-after': '5' } });
+      if (err instanceof IdentityUnavailableError) throw new HttpProblem(503, 'the identity service cannot check tokens right now', { headers: { 'retry-after': '5' } });
       throw err;
     }
     res.locals.auditCaller = authorizeCaller(intro, rules);

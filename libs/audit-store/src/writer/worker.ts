@@ -8,6 +8,7 @@ import { Batcher, type PendingJob } from './batcher';
 import { insertDeadLetters, type DeadLetter } from './dead-letter';
 import { classifyFailure, describeError } from './errors';
 import { insertAuditEvents } from './insert';
+import { redisPersistenceWarning, type RedisInfoClient } from './redis-persistence';
 
 export interface AuditWriterOptions {
   readonly db: Kysely<unknown>;
@@ -23,9 +24,18 @@ export interface AuditWriterOptions {
   readonly flushMs?: number;
   /** Statements in flight at once; default 2. */
   readonly parallelFlushes?: number;
-  /** BullMQ lock of an active job; a crashed writer's jobs are redelivered after it expires. Default 30 000. */
+  /**
+   * BullMQ lock of an active job (AUDIT_LOCK_DURATION_MS), renewed every quarter to half of it
+   * while the job is held, so it must outlast the longest event-loop or Redis stall, not a write.
+   * A crashed writer's jobs become redeliverable once it expires. Default 15 000.
+   */
   readonly lockDurationMs?: number;
-  /** How often stalled jobs are looked for; default 30 000. */
+  /**
+   * How often stalled jobs are looked for (AUDIT_STALLED_INTERVAL_MS). A check moves back the
+   * jobs that the previous check saw active and whose lock has gone since, so a crashed writer's
+   * jobs are back in the queue at most lockDurationMs + stalledIntervalMs after the crash
+   * (while any writer runs). Default 10 000.
+   */
   readonly stalledIntervalMs?: number;
   /** Redeliveries after stalls before BullMQ gives up on a job; default 1000 (effectively never). */
   readonly maxStalledCount?: number;
@@ -49,7 +59,7 @@ export interface AuditWriterStats {
 
 export interface AuditWriter {
   readonly worker: Worker;
-  /** Readiness: fails while the database rejects writes (naming the error) or Redis is unreachable. */
+  /** Readiness: fails while the database rejects writes (naming the error) or Redis is unreachable; warns when Redis keeps no AOF. */
   readonly readiness: ReadinessCheck[];
   stats(): AuditWriterStats;
   /** Stops taking jobs, writes what it holds (or hands it back to the queue), closes the worker. */
@@ -227,8 +237,8 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     connection: options.connection,
     ...(options.prefix ? { prefix: options.prefix } : {}),
     concurrency: options.concurrency ?? 64,
-    lockDuration: options.lockDurationMs ?? 30_000,
-    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    lockDuration: options.lockDurationMs ?? 15_000,
+    stalledInterval: options.stalledIntervalMs ?? 10_000,
     maxStalledCount: options.maxStalledCount ?? 1000,
     autorun: false,
   });
@@ -246,6 +256,13 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   const partitionTimer = setInterval(() => void partitionCheck(), options.partitionCheckMs ?? 6 * 3_600_000);
   partitionTimer.unref();
   void worker.run().catch((err: unknown) => logger.error({ err: describeError(err) }, 'audit writer: worker stopped'));
+  const redisInfo = async () => (await worker.client) as unknown as RedisInfoClient;
+  void redisInfo()
+    .then(redisPersistenceWarning)
+    .then(
+      (found) => found && logger.warn({ redis_persistence: found.persistence }, `audit writer: ${found.warning}`),
+      (err: unknown) => logger.warn({ err: describeError(err) }, 'audit writer: could not read Redis persistence settings'),
+    );
 
   const readiness: ReadinessCheck[] = [
     {
@@ -259,6 +276,14 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       check: async () => {
         const client = (await worker.client) as unknown as { ping(): Promise<string> };
         await client.ping();
+      },
+    },
+    {
+      // Ready either way (the queue works), but /ready shows what an operator should fix.
+      name: 'redis-persistence',
+      check: async () => {
+        const found = await redisPersistenceWarning(await redisInfo());
+        return found ? { warning: found.warning } : undefined;
       },
     },
   ];

@@ -6,13 +6,14 @@ import type { IntrospectionResponse } from '@cloud-stack/contracts';
 import { sql, type Kysely } from '@cloud-stack/db';
 import { createApp, createLogger } from '@cloud-stack/service-kit';
 import { useTestDatabase } from '@cloud-stack/test-kit';
-import { asCaller, createAuditApiRouter, createIntrospectionClient, DEFAULT_READER_ROLES, IntrospectionUnavailableError, loadDigestSigner, sealClosedIntervals } from '../../src/index';
+import { createIdentityClient, IdentityUnavailableError } from '@cloud-stack/identity-client';
+import { asCaller, createAuditApiRouter, DEFAULT_READER_ROLES, loadDigestSigner, sealClosedIntervals } from '../../src/index';
 import { HOUR, insertEvents, makeEvent, openMigratedDb } from './helpers';
 
 const testDb = useTestDatabase('audit_api');
 const exp = Math.floor(Date.now() / 1000) + 3600;
 const claims = (tenant: string, roles: string[], extra: Record<string, unknown> = {}): IntrospectionResponse =>
-  ({ active: true, sub: `user-${tenant}`, client_id: 'web', scope: 'openid', tenant_id: tenant, roles, exp, ...extra }) as IntrospectionResponse;
+  ({ active: true, sub: `user-${tenant}`, client_id: 'web', scope: 'openid', tenant_id: tenant, roles, exp, iat: exp - 3600, jti: `jti-${tenant}-${roles.join('-')}`, ...extra }) as IntrospectionResponse;
 const TOKENS: Record<string, IntrospectionResponse> = {
   'tok-a': claims('tenant-a', ['admin']),
   'tok-b': claims('tenant-b', ['owner']),
@@ -49,11 +50,11 @@ beforeAll(async () => {
   });
   const address = identity.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const introspect = createIntrospectionClient({ url: `http://127.0.0.1:${port}`, clientId: 'audit-writer', clientSecret: 's3cret' });
+  const identityClient = createIdentityClient({ url: `http://127.0.0.1:${port}`, clientId: 'audit-writer', clientSecret: 's3cret' });
   app = createApp({
     name: 'audit-api-test',
     logger: createLogger('audit-api-test', 'silent'),
-    mount: (a) => a.use(createAuditApiRouter({ db, introspect, exportBatchSize: 7 })),
+    mount: (a) => a.use(createAuditApiRouter({ db, identity: identityClient, exportBatchSize: 7 })),
   });
 });
 afterAll(async () => {
@@ -87,8 +88,10 @@ describe('audit read API', () => {
         a.use(
           createAuditApiRouter({
             db,
-            introspect: async () => {
-              throw new IntrospectionUnavailableError('connection refused');
+            identity: {
+              introspect: async () => {
+                throw new IdentityUnavailableError('network', 'connection refused');
+              },
             },
           }),
         ),
