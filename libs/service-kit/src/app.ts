@@ -1,13 +1,17 @@
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { correlationId } from './correlation';
+import { jsonBody } from './json-body';
 import { HttpProblem, sendProblem } from './problem';
 import type { MetricsRegistry } from './metrics';
 
 export interface ReadinessCheck {
   readonly name: string;
-  /** Resolves when the dependency answers; rejects with the reason otherwise. */
-  check(): Promise<void>;
+  /**
+   * Resolves when the dependency answers; rejects with the reason otherwise. May resolve with a
+   * warning: still ready, but `/ready` shows what an operator should fix (e.g. Redis without persistence).
+   */
+  check(): Promise<void | { readonly warning: string }>;
 }
 
 export interface AppOptions {
@@ -22,14 +26,51 @@ export interface AppOptions {
 
 const READY_TIMEOUT_MS = 2_000;
 
-function withTimeout(check: ReadinessCheck): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+function withTimeout(check: ReadinessCheck): Promise<void | { readonly warning: string }> {
+  return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('timed out')), READY_TIMEOUT_MS);
     check.check().then(
-      () => (clearTimeout(timer), resolve()),
+      (note) => (clearTimeout(timer), resolve(note)),
       (err: unknown) => (clearTimeout(timer), reject(err)),
     );
   });
+}
+
+/** `GET /health`: the process is alive. */
+export function healthHandler(name: string): RequestHandler {
+  return (_req, res) => {
+    res.json({ status: 'ok', service: name });
+  };
+}
+
+/** `GET /ready`: every dependency answers (each check bounded by a timeout); 503 naming the ones that do not. */
+export function readyHandler(name: string, checks: readonly ReadinessCheck[]): RequestHandler {
+  return async (_req, res) => {
+    const results = await Promise.all(
+      checks.map(async (c) => {
+        try {
+          const note = await withTimeout(c);
+          return { name: c.name, ok: true as const, ...(note ? { warning: note.warning } : {}) };
+        } catch (err) {
+          return { name: c.name, ok: false as const, error: err instanceof Error ? err.message : String(err) };
+        }
+      }),
+    );
+    const ready = results.every((r) => r.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', service: name, checks: results });
+  };
+}
+
+/** `GET /metrics`: the registry in Prometheus text format. */
+export function metricsHandler(metrics: MetricsRegistry): RequestHandler {
+  return (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(metrics.render());
+  };
+}
+
+/** The last handler before the error handler: a 404 problem for whatever nothing else answered. */
+export function notFound(): RequestHandler {
+  return (req, _res, next) => next(new HttpProblem(404, `no route for ${req.method} ${req.path}`));
 }
 
 /** An Express app with the platform's shared behaviour; the service's routes go in `mount`. */
@@ -51,36 +92,17 @@ export function createApp(options: AppOptions): Express {
     });
   }
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', service: options.name });
-  });
-  app.get('/ready', async (_req, res) => {
-    const results = await Promise.all(
-      (options.checks ?? []).map(async (c) => {
-        try {
-          await withTimeout(c);
-          return { name: c.name, ok: true as const };
-        } catch (err) {
-          return { name: c.name, ok: false as const, error: err instanceof Error ? err.message : String(err) };
-        }
-      }),
-    );
-    const ready = results.every((r) => r.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', service: options.name, checks: results });
-  });
-  if (metrics) {
-    app.get('/metrics', (_req, res) => {
-      res.type('text/plain; version=0.0.4').send(metrics.render());
-    });
-  }
+  app.get('/health', healthHandler(options.name));
+  app.get('/ready', readyHandler(options.name, options.checks ?? []));
+  if (metrics) app.get('/metrics', metricsHandler(metrics));
 
   const limit = options.bodyLimit ?? '100kb';
-  app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
+  app.use(jsonBody({ limit }));
   app.use(express.urlencoded({ limit, extended: false, parameterLimit: 100 }));
 
   options.mount(app);
 
-  app.use((req, _res, next) => next(new HttpProblem(404, `no route for ${req.method} ${req.path}`)));
+  app.use(notFound());
   app.use(errorHandler(logger));
   return app;
 }
@@ -89,6 +111,22 @@ interface BodyParserError {
   type?: string;
   status?: number;
   expose?: boolean;
+}
+
+/**
+ * What a data-access lib throws when its backing service is down for now (e.g. @cloud-stack/db's
+ * DatabaseUnavailableError): answered 503 with Retry-After, never 500. Matched by shape so this
+ * lib needs none of them.
+ */
+interface DependencyUnavailable {
+  status: 503;
+  dependency: string;
+  retryAfterSeconds: number;
+}
+
+function isDependencyUnavailable(err: unknown): err is DependencyUnavailable {
+  const e = err as Partial<DependencyUnavailable> | null;
+  return e instanceof Error && e.status === 503 && typeof e.dependency === 'string' && typeof e.retryAfterSeconds === 'number';
 }
 
 /** Last in the chain: turns any error into problem+json; internals stay in the log. */
@@ -101,6 +139,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (err instanceof HttpProblem) {
       if (err.status >= 500) logger.error({ err, correlation_id: req.correlationId }, err.message);
       sendProblem(req, res, err);
+      return;
+    }
+    if (isDependencyUnavailable(err)) {
+      logger.warn({ err, correlation_id: req.correlationId }, `${err.dependency} unavailable`);
+      sendProblem(req, res, new HttpProblem(503, `the ${err.dependency} is unavailable right now; retry shortly`, { headers: { 'retry-after': String(err.retryAfterSeconds) } }));
       return;
     }
     const parser = err as BodyParserError;

@@ -45,6 +45,28 @@ export function exitOnConfigError<T>(read: () => T): T {
   }
 }
 
+/** Whether `source` runs in production mode (NODE_ENV=production), where no secret may fall back to a default. */
+export function isProduction(source: Record<string, string | undefined> = process.env): boolean {
+  return source.NODE_ENV === 'production';
+}
+
+/**
+ * In production mode, throws a ConfigError naming the first of `variables` that `source` leaves
+ * unset or empty; elsewhere does nothing. For secrets and connection strings: a development
+ * default (or none) is fine on a laptop, but in production it would hide the omission until the
+ * first request fails or, worse, succeed with a credential everyone knows.
+ */
+export function requireInProduction(source: Record<string, string | undefined>, variables: readonly string[]): void {
+  if (!isProduction(source)) return;
+  for (const name of variables) {
+    const value = source[name];
+    if (value === undefined || value.trim() === '') throw new ConfigError(name, 'is required when NODE_ENV=production');
+  }
+}
+
+/** Cloud Run (and compose's default stop_grace_period) kill 10 s after SIGTERM; shutdown ends before. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 8000;
+
 /** Common variable types, so services describe their config in one line per variable. */
 export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
@@ -63,4 +85,10 @@ export const env = {
       .string()
       .optional()
       .transform((v) => (v === undefined ? fallback : v.split(',').map((s) => s.trim()).filter(Boolean))),
+};
+
+/** The shutdown budget every service reads and hands to startServer as `shutdownTimeoutMs`. */
+export const shutdownConfigShape = {
+  /** Drain, flush and close all end within this many milliseconds of SIGTERM. */
+  SHUTDOWN_TIMEOUT_MS: env.int(DEFAULT_SHUTDOWN_TIMEOUT_MS, 100),
 };

@@ -1,11 +1,22 @@
-export { readConfig, exitOnConfigError, ConfigError, env } from './config';
+export {
+  readConfig,
+  exitOnConfigError,
+  ConfigError,
+  env,
+  isProduction,
+  requireInProduction,
+  shutdownConfigShape,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+} from './config';
 export { runCommand } from './cli';
 export { createLogger } from './logger';
 export type { Logger } from './logger';
 export { HttpProblem, sendProblem, statusTitle } from './problem';
 export { acceptCorrelationId, correlationId } from './correlation';
-export { createApp, errorHandler } from './app';
+export { createApp, errorHandler, healthHandler, readyHandler, metricsHandler, notFound } from './app';
 export type { AppOptions, ReadinessCheck } from './app';
+export { jsonBody, jsonDepthExceeded, MAX_JSON_DEPTH } from './json-body';
+export type { JsonBodyOptions } from './json-body';
 export { startServer } from './server';
 export type { ServerOptions, RunningServer } from './server';
 export { startTelemetry } from './telemetry';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { createApp, createLogger, env, HttpProblem, MetricsRegistry, readConfig, ConfigError, startServer } from './index';
+import { createApp, createLogger, env, HttpProblem, MetricsRegistry, readConfig, ConfigError, requireInProduction, startServer } from './index';
 
 const logger = createLogger('test', 'silent');
 
@@ -19,6 +19,25 @@ describe('readConfig', () => {
   it('names the variable in one line when a value is bad or missing', () => {
     expect(() => readConfig(shape, { DATABASE_URL: 'postgres://x/y', PORT: '99999' })).toThrow(/^config error: PORT: "99999" is invalid/);
     expect(() => readConfig(shape, {})).toThrow(new ConfigError('DATABASE_URL', 'is required'));
+  });
+});
+
+describe('requireInProduction', () => {
+  const secrets = ['SIGNING_KEY_SECRETS', 'DATABASE_URL'];
+
+  it('refuses a missing or empty secret in production, naming the variable', () => {
+    expect(() => requireInProduction({ NODE_ENV: 'production', DATABASE_URL: 'postgres://x/y' }, secrets)).toThrow(
+      new ConfigError('SIGNING_KEY_SECRETS', 'is required when NODE_ENV=production'),
+    );
+    expect(() => requireInProduction({ NODE_ENV: 'production', SIGNING_KEY_SECRETS: 's', DATABASE_URL: ' ' }, secrets)).toThrow(
+      /^config error: DATABASE_URL: is required when NODE_ENV=production$/,
+    );
+  });
+
+  it('accepts production with every secret set, and any other mode without them', () => {
+    expect(() => requireInProduction({ NODE_ENV: 'production', SIGNING_KEY_SECRETS: 's', DATABASE_URL: 'postgres://x/y' }, secrets)).not.toThrow();
+    expect(() => requireInProduction({ NODE_ENV: 'development' }, secrets)).not.toThrow();
+    expect(() => requireInProduction({}, secrets)).not.toThrow();
   });
 });
 
@@ -110,23 +129,93 @@ describe('startServer', () => {
   it('drains in-flight requests before running shutdown hooks', async () => {
     const order: string[] = [];
     let release: () => void = () => undefined;
+    let reached: () => void = () => undefined;
+    const inHandler = new Promise<void>((r) => (reached = r));
     const app = createApp({
       name: 'drain',
       logger,
       mount: (a) =>
         a.get('/slow', async (_req, res) => {
-          await new Promise<void>((r) => (release = r));
+          const released = new Promise<void>((r) => (release = r));
+          reached();
+          await released;
           order.push('responded');
           res.json({ done: true });
         }),
     });
     const running = await startServer(app, { port: 0, host: '127.0.0.1', logger, handleSignals: false, onShutdown: [async () => void order.push('hook')] });
     const inflight = fetch(`http://127.0.0.1:${running.port}/slow`).then((r) => r.json());
-    await new Promise((r) => setTimeout(r, 50));
+    // Close only once the request is in the handler (a fixed sleep loses that race on a busy machine).
+    await inHandler;
     const closed = running.close();
     release();
     expect(await inflight).toEqual({ done: true });
     await closed;
     expect(order).toEqual(['responded', 'hook']);
+  });
+
+  it('flushes what must not be lost first, while requests still drain', async () => {
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    let reached: () => void = () => undefined;
+    const inHandler = new Promise<void>((r) => (reached = r));
+    const app = createApp({
+      name: 'flush-first',
+      logger,
+      mount: (a) =>
+        a.get('/slow', async (_req, res) => {
+          const released = new Promise<void>((r) => (release = r));
+          reached();
+          await released;
+          order.push('responded');
+          res.json({ done: true });
+        }),
+    });
+    const running = await startServer(app, {
+      port: 0,
+      host: '127.0.0.1',
+      logger,
+      handleSignals: false,
+      onShutdownStart: [
+        async () => {
+          order.push('flushed');
+          release(); // the request finishes only after the flush has run
+        },
+      ],
+      onShutdown: [async () => void order.push('closed')],
+    });
+    const inflight = fetch(`http://127.0.0.1:${running.port}/slow`).then((r) => r.json());
+    await inHandler;
+    await running.close();
+    expect(await inflight).toEqual({ done: true });
+    expect(order).toEqual(['flushed', 'responded', 'closed']);
+  });
+
+  it('ends the shutdown within its budget when a request and a hook never finish', async () => {
+    const ran: string[] = [];
+    let reached: () => void = () => undefined;
+    const inHandler = new Promise<void>((r) => (reached = r));
+    const app = createApp({
+      name: 'budget',
+      logger,
+      mount: (a) => a.get('/stuck', () => reached()), // never answers
+    });
+    const running = await startServer(app, {
+      port: 0,
+      host: '127.0.0.1',
+      logger,
+      handleSignals: false,
+      shutdownTimeoutMs: 300,
+      onShutdown: [() => new Promise<void>(() => ran.push('hung')), async () => void ran.push('after')],
+    });
+    const stuck = fetch(`http://127.0.0.1:${running.port}/stuck`).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await inHandler;
+    // Resolving at all is the point: without the budget this waits for the hung hook forever.
+    await running.close();
+    expect(await stuck).toBe('cut');
+    expect(ran).toEqual(['hung', 'after']);
   });
 });

@@ -22,6 +22,11 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
     textMapPropagator: new W3CTraceContextPropagator(),
     // Without an exporter spans are still created, so trace ids flow into logs and queue jobs.
     spanProcessors: [exporting ? new tracing.BatchSpanProcessor(new OTLPTraceExporter()) : new tracing.NoopSpanProcessor()],
+    // Metrics are served at /metrics, logs go to stdout. Left to itself the SDK would also export
+    // both over OTLP to localhost:4318, and its shutdown would then wait on an unreachable
+    // collector (seconds a SIGTERM budget does not have). Only an explicit setting turns them on.
+    ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
+    ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
     instrumentations: [
       new HttpInstrumentation(),
       new ExpressInstrumentation(),
