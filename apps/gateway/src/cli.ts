@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises';
+import { createDb } from '@cloud-stack/db';
+import { createRouteStore, type GatewayRoutingDatabase } from '@cloud-stack/gateway-routing';
+import { setBudgetCap, type BudgetSchema } from '@cloud-stack/gateway-pipeline';
+import { exitOnConfigError, runCommand } from '@cloud-stack/service-kit';
+import { readGatewayConfig } from './config';
+import { prepareDatabase } from './migrate';
+
+const USAGE = `usage: gateway migrate
+       gateway apply <routes.yaml|routes.json> [--activate]
+       gateway budget <agent_id> <monthly_cap> [tenant_id]`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  const config = exitOnConfigError(() => readGatewayConfig());
+  switch (command) {
+    case 'migrate': {
+      const applied = await prepareDatabase(config);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
+      return 0;
+    }
+    case 'apply': {
+      const file = args.find((a) => !a.startsWith('--'));
+      if (!file) break;
+      await prepareDatabase(config);
+      const db = createDb<GatewayRoutingDatabase>(config.DATABASE_URL, { max: 1 });
+      try {
+        const store = createRouteStore(db);
+        const text = await readFile(file, 'utf8');
+        const draft = await store.applyFile(text, { createdBy: 'cli', note: `applied from ${file}` });
+        console.log(`draft version ${draft.version} with ${draft.routes.length} routes`);
+        if (args.includes('--activate')) {
+          await store.activate(draft.version);
+          console.log(`version ${draft.version} is live`);
+        }
+      } finally {
+        await db.destroy();
+      }
+      return 0;
+    }
+    case 'budget': {
+      const [agent, cap, tenant] = args;
+      if (!agent || !cap || !Number.isFinite(Number(cap)) || Number(cap) < 0) break;
+      await prepareDatabase(config);
+      const db = createDb<BudgetSchema>(config.DATABASE_URL, { max: 1 });
+      try {
+        await setBudgetCap(db, agent, tenant ?? null, Number(cap));
+        console.log(`agent ${agent}: monthly cap ${cap}`);
+      } finally {
+        await db.destroy();
+      }
+      return 0;
+    }
+  }
+  console.error(USAGE);
+  return 2;
+}
+
+runCommand('gateway', main);

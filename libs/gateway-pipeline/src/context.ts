@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PolicyInput, PolicyResult } from '@cloud-stack/contracts';
+import type { Route } from '@cloud-stack/gateway-routing';
+import type { Correlation } from './request/correlation';
+
+export type Subject = PolicyInput['subject'];
+export type BudgetState = NonNullable<PolicyInput['budget']>;
+
+/** The decision a request got, as recorded in the audit trail. */
+export interface DecisionRecord {
+  readonly allow: boolean;
+  readonly reasons: readonly string[];
+  readonly policy: string | null;
+  readonly decision_id: string | null;
+  /** `degraded`: the policy could not be asked and the route is fail-open. */
+  readonly enforcement: 'enforced' | 'degraded' | 'cached';
+}
+
+/**
+ * One request's state as it walks its route's stages. Stages fill in what they learn; the audit
+ * stage reads it after the response has finished.
+ */
+export interface GatewayContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly startedAt: bigint;
+  readonly receivedAt: number;
+  readonly correlation: Correlation;
+  readonly route: Route;
+  readonly routeVersion: number;
+  readonly params: Readonly<Record<string, string>>;
+  /** The request path as matched and as forwarded (canonical, decoded once). */
+  readonly path: string;
+  /** The query string with its leading `?`, or "" (forwarded as received). */
+  readonly query: string;
+  readonly host: string;
+  readonly ip: string | null;
+  subject: Subject;
+  budget: BudgetState | null;
+  decision: DecisionRecord | null;
+  /** The policy obliged the sandbox upstream. */
+  sandbox: boolean;
+  /** Cost charged to the agent's budget for this request (refunded when the upstream fails). */
+  charged: number;
+  /** What the gateway refused or failed with, for the audit trail (`policy_violation`, `rate_limited`, …). */
+  errorCode: string | null;
+  /** The upstream URL the request went to, if it was proxied. */
+  upstream: string | null;
+  /** The status answered on the raw socket rather than through `res` (WebSocket upgrades). */
+  socketStatus: number | null;
+}
+
+export const ANONYMOUS: Subject = Object.freeze({
+  authenticated: false,
+  sub: null,
+  tenant_id: null,
+  client_id: null,
+  roles: [],
+  is_governor: false,
+  trial_mode: false,
+  agent_id: null,
+});
+
+export type { PolicyResult };

@@ -1,0 +1,24 @@
+import type { PolicyInput, PolicyResult } from '@cloud-stack/contracts';
+
+/** A decision as the gateway uses it: the policy's result and the id the decision was logged under. */
+export interface Decision {
+  readonly result: PolicyResult;
+  readonly decisionId: string | null;
+}
+
+/** Where decisions come from: the policy-sidecar (or a real OPA) over HTTP, or the engine in-process. */
+export interface PolicyClient {
+  /** `path` is the decision's path under /v1/data, e.g. `gateway/authz/decision`. */
+  decide(path: string, input: PolicyInput): Promise<Decision>;
+  /** Resolves when the policy can be asked (for /ready). */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The policy could not be asked, or answered something that is not a decision: fail closed (or open, per route). */
+export class PolicyUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyUnavailableError';
+  }
+}

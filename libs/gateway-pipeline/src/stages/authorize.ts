@@ -1,0 +1,112 @@
+import type { PolicyInput, Role } from '@cloud-stack/contracts';
+import { HttpProblem } from '@cloud-stack/service-kit';
+import type { Counter } from '@cloud-stack/service-kit';
+import type { BudgetState, GatewayContext, Subject } from '../context';
+import { DecisionCache } from '../policy/decision-cache';
+import { PolicyUnavailableError, type Decision, type PolicyClient } from '../policy/policy-client';
+import type { Stage } from '../stage';
+import { budgetExceeded } from './budget';
+
+export interface AuthorizeDeps {
+  readonly policy: PolicyClient;
+  readonly cache: DecisionCache;
+  /** The agent's budget as the policy sees it; absent when no budget stage is configured. */
+  readonly budgetState?: (agentId: string) => Promise<BudgetState | null>;
+  /** Roles that may read a denial's reasons; everyone else gets a masked 403. */
+  readonly reasonsVisibleTo: readonly Role[];
+  readonly retryAfterSeconds?: number;
+  readonly decisions?: Counter;
+}
+
+function canSeeReasons(subject: Subject, roles: readonly Role[]): boolean {
+  return subject.roles.some((r) => roles.includes(r));
+}
+
+/**
+ * One policy decision per request (cached briefly for identical inputs). A denial is a 403 that
+ * shows its reasons only to roles allowed to read policy; the policy being unreachable is a 503
+ * unless the route is fail-open, which lets the request through marked `X-Policy-Enforcement: degraded`.
+ * Obligations are honoured: `route_to: sandbox` sends the request to the route's sandbox upstream.
+ */
+export function authorizeStage(deps: AuthorizeDeps): Stage {
+  const retryAfter = String(deps.retryAfterSeconds ?? 5);
+
+  async function budgetFor(ctx: GatewayContext): Promise<BudgetState | null> {
+    const agent = ctx.subject.agent_id;
+    // A request that costs nothing cannot exceed a budget: its decision does not depend on the spend
+    // (and stays cacheable while the spend moves).
+    if (!deps.budgetState || !agent || ctx.route.cost <= 0 || !ctx.route.stages.includes('budget')) return null;
+    try {
+      return await deps.budgetState(agent);
+    } catch {
+      if (ctx.route.failure.budget === 'open') return null;
+      ctx.errorCode = 'budget_unavailable';
+      throw new HttpProblem(503, 'the budget store cannot be reached; try again later', { headers: { 'Retry-After': retryAfter } });
+    }
+  }
+
+  async function decide(ctx: GatewayContext, input: PolicyInput): Promise<Decision & { cached: boolean }> {
+    const path = ctx.route.policy;
+    const key = deps.cache.enabled ? `${path}\n${JSON.stringify(input)}` : '';
+    const now = Date.now();
+    const hit = deps.cache.enabled ? deps.cache.get(key, now) : undefined;
+    if (hit) return { ...hit, cached: true };
+    const decision = await deps.policy.decide(path, input);
+    if (deps.cache.enabled) deps.cache.set(key, decision, now);
+    return { ...decision, cached: false };
+  }
+
+  return {
+    id: 'policy',
+    build(route) {
+      const routeDoc = { id: route.id, permission: route.permission, requires_governor: route.requires_governor, cost: route.cost };
+      return async (ctx) => {
+        ctx.budget = await budgetFor(ctx);
+        const input: PolicyInput = {
+          request: { method: ctx.req.method ?? 'GET', host: ctx.host, path: ctx.path },
+          route: { ...routeDoc, params: { ...ctx.params } },
+          subject: ctx.subject,
+          budget: ctx.budget,
+        };
+        let decision;
+        try {
+          decision = await decide(ctx, input);
+        } catch (err) {
+          if (!(err instanceof PolicyUnavailableError)) throw err;
+          if (route.failure.policy === 'open') {
+            deps.decisions?.inc({ result: 'degraded' });
+            ctx.decision = { allow: true, reasons: [`policy unavailable: ${err.message}`], policy: null, decision_id: null, enforcement: 'degraded' };
+            ctx.res.setHeader('X-Policy-Enforcement', 'degraded');
+            return;
+          }
+          deps.decisions?.inc({ result: 'unavailable' });
+          ctx.errorCode = 'policy_unavailable';
+          throw new HttpProblem(503, 'the policy service cannot be reached; try again later', { headers: { 'Retry-After': retryAfter } });
+        }
+        const { result } = decision;
+        ctx.decision = {
+          allow: result.allow,
+          reasons: result.reasons,
+          policy: result.policy ?? route.policy,
+          decision_id: decision.decisionId,
+          enforcement: decision.cached ? 'cached' : 'enforced',
+        };
+        deps.decisions?.inc({ result: result.allow ? 'allow' : 'deny' });
+        if (!result.allow) {
+          // A denial for the budget alone is no policy internal: answer it as the budget guard does.
+          const budget = ctx.budget;
+          if (budget && ctx.subject.agent_id && budget.monthly_spend + route.cost > budget.cap && result.reasons.every((r) => r.startsWith('budget'))) {
+            ctx.errorCode = 'budget_exceeded';
+            throw budgetExceeded(ctx.subject.agent_id, budget.monthly_spend, route.cost, budget.cap);
+          }
+          ctx.errorCode = 'policy_violation';
+          const visible = canSeeReasons(ctx.subject, deps.reasonsVisibleTo);
+          throw new HttpProblem(403, visible ? 'the policy denied this request' : 'you are not allowed to do this', {
+            extensions: visible ? { reasons: result.reasons, decision_id: decision.decisionId } : {},
+          });
+        }
+        ctx.sandbox = result.obligations.route_to === 'sandbox';
+      };
+    },
+  };
+}

@@ -1,0 +1,16 @@
+export { RouteSpecSchema, RouteFieldsSchema, StageIdSchema, FailureModeSchema, STAGE_IDS, HTTP_METHODS } from './route';
+export type { Route, RouteSpec, RouteMatch, StageId, FailureMode, HttpMethod } from './route';
+export { RoutingError, RouteValidationError } from './errors';
+export type { RoutingErrorCode, ValidationIssue } from './errors';
+export { compileRoutes } from './match/compile';
+export type { Matcher } from './match/compile';
+export { gatewayRoutingMigrations } from './schema/migrations';
+export { VERSION_STATUSES, VERSION_SOURCES } from './schema/tables';
+export type { GatewayRoutingDatabase, VersionStatus, VersionSource } from './schema/tables';
+export { createRouteStore, ROUTES_CHANGED_CHANNEL } from './store/route-store';
+export type { RouteStore, RouteVersion, RouteVersionWithRoutes, CreateDraftInput, Activation } from './store/route-store';
+export { diffRoutes, summarizeDiff } from './store/diff';
+export type { RouteDiff, FieldChange } from './store/diff';
+export { parseRouteFile } from './file/route-file';
+export { openRouteTable } from './table/route-table';
+export type { RouteTable, RouteTableOptions, RouteTableChange } from './table/route-table';

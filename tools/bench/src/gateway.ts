@@ -1,0 +1,185 @@
+/**
+ * Gateway benchmark. In one run, each behind the same upstream and each its own process (one core's
+ * worth, as on Cloud Run): the upstream directly, a bare node:http proxy, a bare express-http-proxy
+ * with the gateway's transport settings, and the gateway with its full pipeline on an authenticated
+ * route (cached introspection and decision, rate limit, budget stage, audit enqueue) in both policy
+ * modes; also the gateway without audit and rate limit, and with no caches at all (`cold`: every
+ * request introspected at identity and decided by the sidecar). Targets alternate over rounds and
+ * the median round is reported.
+ *
+ *   npm run bench:gateway        (BENCH_DURATION=5 s per run, BENCH_ROUNDS=3, BENCH_CONNECTIONS=10;
+ *                                 BENCH_PROFILE_DIR=dir writes each gateway's CPU profile)
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { createTestDatabase, type TestDatabase } from '@cloud-stack/db';
+import { freePort, runProcess, startProcess, waitForReady, type ServiceProcess } from '@cloud-stack/test-kit';
+import { deletePrefix, redisAvailable } from './redis';
+
+const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const GATEWAY_SECRET = 'demo-gateway-secret-change-me';
+
+interface Figure {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly bad: number;
+}
+
+async function load(url: string, connections: number, headers: Record<string, string>, duration = DURATION): Promise<Figure> {
+  const r = await autocannon({ url, connections, duration, headers, workers: 1 });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts };
+}
+
+function median(figures: readonly Figure[]): Figure {
+  const sorted = [...figures].sort((a, b) => a.rps - b.rps);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  if (!(await redisAvailable(REDIS_URL))) throw new Error(`Redis does not answer at ${REDIS_URL}`);
+  const prefix = `bench:gw:${randomBytes(4).toString('hex')}:`;
+  const databases: TestDatabase[] = [];
+  const processes: ServiceProcess[] = [];
+  const cleanup = async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await Promise.all(databases.map((d) => d.drop().catch(() => undefined)));
+    await deletePrefix(REDIS_URL, prefix);
+  };
+  try {
+    const identityDb = await createTestDatabase(ADMIN_URL, 'bench_gw_identity');
+    const gatewayDb = await createTestDatabase(ADMIN_URL, 'bench_gw');
+    databases.push(identityDb, gatewayDb);
+    const ports = { identity: await freePort(), sidecar: await freePort(), upstream: await freePort(), node: await freePort(), ehp: await freePort() };
+
+    const identityEnv = { DATABASE_URL: identityDb.url, REDIS_URL, REDIS_PREFIX: prefix, AUDIT_EVENTS: 'none', SCRYPT_LOG_N: '8' };
+    await runProcess('apps/identity/src/cli.ts', ['seed'], identityEnv);
+    // BENCH_PROFILE_DIR=dir: each gateway writes a V8 CPU profile there when it stops.
+    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    const start = (name: string, entry: string, port: number, env: Record<string, string>) => {
+      const p = startProcess(name, entry, port, env, name.startsWith('gateway') ? profile : []);
+      processes.push(p);
+      return p;
+    };
+    const identity = start('identity', 'apps/identity/src/main.ts', ports.identity, identityEnv);
+    const sidecar = start('policy-sidecar', 'apps/policy-sidecar/src/main.ts', ports.sidecar, { DECISION_LOG_SINK: 'none', POLICY_WATCH: 'false', HOST: '127.0.0.1' });
+    const upstream = start('upstream', 'tools/bench/src/gateway-targets.ts', ports.upstream, { TARGET: 'upstream' });
+    const bareNode = start('bare-node', 'tools/bench/src/gateway-targets.ts', ports.node, { TARGET: 'bare-node', UPSTREAM: upstream.url });
+    const bareEhp = start('bare-ehp', 'tools/bench/src/gateway-targets.ts', ports.ehp, { TARGET: 'bare-ehp', UPSTREAM: upstream.url });
+    await Promise.all([waitForReady(identity), waitForReady(sidecar, '/health'), ...[upstream, bareNode, bareEhp].map((p) => waitForReady(p, '/health'))]);
+
+    // Routes: the same authenticated read, with the full pipeline and without audit and rate limit.
+    const routes = {
+      products: [
+        {
+          name: 'bench',
+          upstream: upstream.url,
+          routes: [
+            { id: 'bench.full', path: '/full/{id}', methods: ['GET'], permission: 'agent:read', rate_limit: { per_minute: 100_000_000, per_hour: 1_000_000_000 } },
+            { id: 'bench.minimal', path: '/minimal/{id}', methods: ['GET'], permission: 'agent:read', stages: ['auth', 'policy', 'budget'] },
+          ],
+        },
+      ],
+    };
+    const routeFile = join(tmpdir(), `bench-gateway-routes-${randomBytes(4).toString('hex')}.json`);
+    await writeFile(routeFile, JSON.stringify(routes));
+    const gatewayEnv = {
+      DATABASE_URL: gatewayDb.url,
+      REDIS_URL,
+      GATEWAY_REDIS_PREFIX: prefix,
+      IDENTITY_REDIS_PREFIX: prefix,
+      AUDIT_QUEUE_PREFIX: `${prefix}bull`,
+      IDENTITY_URL: identity.url,
+      IDENTITY_CLIENT_SECRET: GATEWAY_SECRET,
+      POLICY_URL: sidecar.url,
+      POLICY_DIR: 'infra/policies',
+      POLICY_WATCH: 'false',
+      WEB_CONCURRENCY: '1',
+    };
+    await runProcess('apps/gateway/src/cli.ts', ['apply', routeFile, '--activate'], gatewayEnv);
+    await runProcess('apps/gateway/src/cli.ts', ['budget', 'agent-prod-001', '1000000000'], gatewayEnv);
+    const gateways = {
+      sidecar: start('gateway', 'apps/gateway/src/main.ts', await freePort(), gatewayEnv),
+      embedded: start('gateway-embedded', 'apps/gateway/src/main.ts', await freePort(), { ...gatewayEnv, POLICY_MODE: 'embedded' }),
+      cold: start('gateway-cold', 'apps/gateway/src/main.ts', await freePort(), { ...gatewayEnv, INTROSPECTION_CACHE_SECONDS: '0', INTROSPECTION_NEGATIVE_CACHE_SECONDS: '0', POLICY_CACHE_TTL_MS: '0' }),
+    };
+    await Promise.all(Object.values(gateways).map((g) => waitForReady(g)));
+
+    const login = await fetch(`${identity.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', client_id: 'console', username: 'buyer@acme.example', password: 'demo-buyer-pass' }),
+    });
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    const auth = { authorization: `Bearer ${token}` };
+    const targets: Record<string, { url: string; headers: Record<string, string>; connections?: number }> = {
+      direct: { url: `${upstream.url}/full/1`, headers: {} },
+      bare_node: { url: `${bareNode.url}/full/1`, headers: {} },
+      bare_ehp: { url: `${bareEhp.url}/full/1`, headers: {} },
+      gateway: { url: `${gateways.sidecar.url}/full/1`, headers: auth },
+      gateway_minimal: { url: `${gateways.sidecar.url}/minimal/1`, headers: auth },
+      embedded: { url: `${gateways.embedded.url}/full/1`, headers: auth },
+      cold: { url: `${gateways.cold.url}/full/1`, headers: auth },
+      direct_c1: { url: `${upstream.url}/full/1`, headers: {}, connections: 1 },
+      gateway_c1: { url: `${gateways.sidecar.url}/full/1`, headers: auth, connections: 1 },
+    };
+    for (const [name, t] of Object.entries(targets)) {
+      const check = await fetch(t.url, { headers: t.headers });
+      if (check.status !== 200) throw new Error(`${name}: ${t.url} answered ${check.status} ${await check.text()}`);
+      await load(t.url, t.connections ?? CONNECTIONS, t.headers, 2); // warm-up: JIT, pools, caches
+    }
+    const results: Record<string, Figure[]> = {};
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, t] of Object.entries(targets)) {
+        const f = await load(t.url, t.connections ?? CONNECTIONS, t.headers);
+        (results[name] ??= []).push(f);
+        process.stdout.write(`round ${round + 1} ${name.padEnd(16)} ${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50} ms  p99 ${f.p99} ms${f.bad ? `  (${f.bad} not 2xx)` : ''}\n`);
+      }
+    }
+    const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)])) as Record<keyof typeof targets, Figure>;
+    const bad = Object.entries(m).filter(([, f]) => f.bad > 0);
+    console.log(`\nmedian of ${ROUNDS} rounds, ${DURATION} s each, ${CONNECTIONS} connections (c1 rows: 1 connection)`);
+    console.log('target            req/s    p50 ms  p99 ms');
+    for (const [k, f] of Object.entries(m)) console.log(`${k.padEnd(16)} ${f.rps.toFixed(0).padStart(7)}  ${String(f.p50).padStart(6)}  ${String(f.p99).padStart(6)}`);
+    const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
+    const summary = {
+      gateway_rps: Math.round(m.gateway.rps),
+      bare_ehp_rps: Math.round(m.bare_ehp.rps),
+      bare_node_rps: Math.round(m.bare_node.rps),
+      direct_rps: Math.round(m.direct.rps),
+      embedded_rps: Math.round(m.embedded.rps),
+      gateway_minimal_rps: Math.round(m.gateway_minimal.rps),
+      cold_rps: Math.round(m.cold.rps),
+      ratio_to_bare_ehp: ratio(m.gateway.rps, m.bare_ehp.rps),
+      ratio_to_bare_node: ratio(m.gateway.rps, m.bare_node.rps),
+      embedded_ratio_to_bare_ehp: ratio(m.embedded.rps, m.bare_ehp.rps),
+      audit_rate_limit_ratio: ratio(m.gateway.rps, m.gateway_minimal.rps),
+      p99_added_ms_c1: Math.round((m.gateway_c1.p99 - m.direct_c1.p99) * 100) / 100,
+      errors: bad.length,
+    };
+    console.log(
+      `\ntargets: full pipeline >= 0.85 of bare express-http-proxy: ${summary.ratio_to_bare_ehp >= 0.85 ? 'met' : 'missed'}; ` +
+        `p99 added at 1 connection < 2 ms: ${summary.p99_added_ms_c1 < 2 ? 'met' : 'missed'}; ` +
+        `audit and rate limit cost <= 10 %: ${summary.audit_rate_limit_ratio >= 0.9 ? 'met' : 'missed'}`,
+    );
+    if (bad.length) console.log(`non-2xx answers in: ${bad.map(([k]) => k).join(', ')}`);
+    console.log(JSON.stringify(summary));
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`bench:gateway: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
