@@ -4,10 +4,10 @@ import { createApp, MetricsRegistry, type Logger } from '@cloud-stack/service-ki
 import {
   createAuditApiRouter,
   createAuditWriter,
-  createIntrospectionClient,
   loadDigestSigner,
   startAuditMaintenance,
 } from '@cloud-stack/audit-store';
+import { createIdentityClient } from '@cloud-stack/identity-client';
 import type { AuditWriterConfig } from './config';
 import { migrateAudit } from './migrate';
 
@@ -29,13 +29,15 @@ export async function createAuditWriterService(config: AuditWriterConfig, logger
   const writer = createAuditWriter({
     db,
     connection,
-    prefix: config.QUEUE_PREFIX,
+    prefix: config.AUDIT_QUEUE_PREFIX,
     batchSize: config.AUDIT_BATCH_SIZE,
     flushMs: config.AUDIT_FLUSH_MS,
     concurrency: config.AUDIT_CONCURRENCY,
     parallelFlushes: config.AUDIT_PARALLEL_FLUSHES,
     partitionsAhead: config.AUDIT_PARTITIONS_AHEAD,
     lockDurationMs: config.AUDIT_LOCK_DURATION_MS,
+    stalledIntervalMs: config.AUDIT_STALLED_INTERVAL_MS,
+    maxStalledCount: config.AUDIT_MAX_STALLED_COUNT,
     logger,
     metrics,
   });
@@ -44,26 +46,32 @@ export async function createAuditWriterService(config: AuditWriterConfig, logger
   const maintenance = await startAuditMaintenance({
     db,
     connection,
-    prefix: config.QUEUE_PREFIX,
+    prefix: config.AUDIT_QUEUE_PREFIX,
     signer,
     logger,
     seal: { intervalSeconds: config.AUDIT_SEAL_INTERVAL_SECONDS, graceSeconds: config.AUDIT_SEAL_GRACE_SECONDS, everyMs: config.AUDIT_SEAL_EVERY_MS },
     retention: { policy: config.AUDIT_RETENTION_DAYS, everyMs: config.AUDIT_RETENTION_EVERY_MS },
   });
 
-  const introspect = createIntrospectionClient({
+  // Revocations at identity evict cached answers at once; the TTL only bounds a Redis outage.
+  const identity = createIdentityClient({
     url: config.IDENTITY_URL,
     clientId: config.AUDIT_INTROSPECTION_CLIENT_ID,
     clientSecret: config.AUDIT_INTROSPECTION_CLIENT_SECRET,
     cacheTtlSeconds: config.AUDIT_INTROSPECTION_CACHE_SECONDS,
+    revocations: { redisUrl: config.IDENTITY_REDIS_URL ?? config.REDIS_URL, prefix: config.IDENTITY_REDIS_PREFIX },
+    logger,
+    metrics,
   });
+  // Serve once revocations are heard; until then only the TTL would bound a revoked token.
+  await identity.ready();
 
   const app = createApp({
     name: 'audit-writer',
     logger,
     metrics,
-    checks: [{ name: 'database', check: async () => void (await sql`SELECT 1`.execute(db)) }, ...writer.readiness],
-    mount: (a) => a.use(createAuditApiRouter({ db, introspect, platformTenantId: config.PLATFORM_TENANT_ID })),
+    checks: [{ name: 'database', check: async () => void (await sql`SELECT 1`.execute(db)) }, ...writer.readiness, identity.readiness],
+    mount: (a) => a.use(createAuditApiRouter({ db, identity, platformTenantId: config.PLATFORM_TENANT_ID })),
   });
 
   return {
@@ -71,6 +79,7 @@ export async function createAuditWriterService(config: AuditWriterConfig, logger
     async close() {
       await writer.close();
       await maintenance.stop();
+      await identity.close();
       await db.destroy();
     },
   };

@@ -21,7 +21,7 @@ let service: AuditWriterService;
 let db: Kysely<unknown>;
 
 beforeAll(async () => {
-  const config = readAuditWriterConfig({ DATABASE_URL: testDb.url, REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, AUDIT_FLUSH_MS: '5' });
+  const config = readAuditWriterConfig({ DATABASE_URL: testDb.url, REDIS_URL: redis.url, AUDIT_QUEUE_PREFIX: redis.prefix, AUDIT_INTROSPECTION_CLIENT_SECRET: 'test-introspection-secret', AUDIT_FLUSH_MS: '5' });
   service = await createAuditWriterService(config, createLogger('audit-writer-test', 'silent'));
   db = createDb<unknown>(testDb.url, { max: 1 });
 });
