@@ -7,8 +7,10 @@ const globalSetup = fileURLToPath(new URL('./libs/test-kit/src/global-setup.ts',
 
 /** One test configuration for every project: real PostgreSQL and Redis, provided by test-kit. */
 export function projectTestConfig(options: { slow?: boolean } = {}) {
-  // Each project also writes a JSON report, summed up by tools/dev/src/test-summary.ts in CI.
-  const project = relative(root, process.cwd()).replace(/[\\/]/g, '-') || 'root';
+  // Each project also writes a JSON report, summed up by tools/dev/src/test-summary.ts in CI, at
+  // tmp/test-results/<project root>.json: nx.json declares that path as the test target's output,
+  // so a cache hit restores the report and the summary still counts the project.
+  const project = relative(root, process.cwd()).replace(/\\/g, '/') || 'root';
   return defineConfig({
     test: {
       globalSetup: [globalSetup],

@@ -4,6 +4,8 @@
 #   docker build -f infra/docker/audit-writer.Dockerfile -t cloud-stack/audit-writer .
 # Migrations run at start (AUDIT_MIGRATE_ON_START=true); or run them as a job with
 #   docker run --rm -e DATABASE_URL=… cloud-stack/audit-writer node dist/cli.js migrate
+# NODE_ENV=production: start-up refuses to run without AUDIT_INTROSPECTION_CLIENT_SECRET (no default
+# anywhere), DATABASE_URL and REDIS_URL; the queue prefix is AUDIT_QUEUE_PREFIX, as for the producers.
 
 FROM node:22-slim AS build
 WORKDIR /src

@@ -1,8 +1,11 @@
 # syntax=docker/dockerfile:1
 # identity: token issuing, introspection, JWKS, admin API.  Build from the repository root:
 #   docker build -f infra/docker/identity.Dockerfile -t cloud-stack/identity .
-# Run migrations/seed/key rotation with the same image:
-#   docker run --rm -e DATABASE_URL=... cloud-stack/identity node dist/cli.js seed
+# Run migrations/seed/key rotation with the same image. The image carries no seed (demo data has
+# known passwords); mount one to load it, as compose's `demo` profile does:
+#   docker run --rm -e DATABASE_URL=... -e SIGNING_KEY_SECRETS=... -v "$PWD/infra/seed:/seed:ro" \
+#     cloud-stack/identity node dist/cli.js seed /seed/demo.json
+# NODE_ENV=production: start-up refuses to run without SIGNING_KEY_SECRETS, DATABASE_URL and REDIS_URL.
 
 FROM node:22-slim AS build
 WORKDIR /src
@@ -24,7 +27,6 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/apps/identity ./dist
-COPY infra/seed ./infra/seed
 USER node
 EXPOSE 3333
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

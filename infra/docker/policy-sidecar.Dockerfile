@@ -20,9 +20,12 @@ RUN npx tsx tools/dev/src/bundle.ts apps/policy-sidecar \
  && npm prune --omit=dev --no-audit --no-fund --ignore-scripts
 
 FROM node:22-slim
+# No HOST: the API listens on loopback, as OPA's does, which is all a sidecar sharing the
+# gateway's network namespace (a Cloud Run sidecar, a Kubernetes pod) needs. To serve other hosts set
+# HOST=0.0.0.0 together with POLICY_AUTHENTICATION=token and POLICY_AUTHORIZATION=basic: in
+# production PUT/DELETE /v1/policies are refused unless authorization is on.
 ENV NODE_ENV=production \
     PORT=8181 \
-    HOST=0.0.0.0 \
     POLICY_DIR=/app/infra/policies
 WORKDIR /app
 COPY --from=build /src/node_modules ./node_modules

@@ -1,5 +1,6 @@
 /**
- * Sums the vitest JSON reports of every project (tmp/test-results/*.json) into one closing line,
+ * Sums the vitest JSON reports of every project (tmp/test-results/<project root>.json, e.g.
+ * apps/identity.json; restored by Nx on a cache hit) into one closing line,
  * `N passed, N failed, N skipped`, and lists the failed tests by name.
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
@@ -14,7 +15,11 @@ interface Report {
 }
 
 const dir = resolve(import.meta.dirname, '../../../tmp/test-results');
-const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+const files = existsSync(dir)
+  ? readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .map((f) => f.replace(/\\/g, '/'))
+      .filter((f) => f.endsWith('.json'))
+  : [];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
