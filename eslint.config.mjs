@@ -33,6 +33,25 @@ export default tseslint.config(
     },
   },
   {
+    // Apps are composition roots: nothing imports one. The boundary rule above cannot see an app
+    // imported by its package name (apps export nothing, so the name does not map to a project in
+    // the graph), so the names are banned outright; this also holds for a bare `eslint .`.
+    files: ['**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@cloud-stack/identity', '@cloud-stack/gateway', '@cloud-stack/policy-sidecar', '@cloud-stack/audit-writer', '@cloud-stack/*/src/*', '**/apps/*/src/*'],
+              message: 'apps are composition roots and libs have one public index: import a lib by its package name',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Test configs share the workspace-level vitest settings by path.
     files: ['**/vitest.config.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },

@@ -170,6 +170,8 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   const checks: ReadinessCheck[] = [
     { name: 'postgres', check: async () => void (await sql`SELECT 1`.execute(db)) },
     { name: 'redis', check: async () => void (await redis.ping()) },
+    // Revocations must reach this instance, or a revoked token would stay usable until its cache entry expires.
+    identity.readiness,
     { name: 'identity', check: async () => void (await fetch(new URL('/health', config.IDENTITY_URL), { signal: AbortSignal.timeout(1500) }).then((r) => r.ok || Promise.reject(new Error(`answered ${r.status}`)))) },
     { name: 'policy', check: () => policy.check() },
     { name: 'routes', check: async () => void (table.version() ?? Promise.reject(new Error('no route version is active'))) },

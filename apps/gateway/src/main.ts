@@ -3,8 +3,9 @@ import { availableParallelism } from 'node:os';
 import { auditQueueName } from '@cloud-stack/contracts';
 import { createLogger, exitOnConfigError, startServer, startTelemetry } from '@cloud-stack/service-kit';
 
-// Telemetry first: http, express, pg and ioredis load after it, so they can be instrumented.
-const telemetry = startTelemetry('gateway');
+// Telemetry first: http, express, pg and ioredis load after it, so they can be instrumented. The
+// gateway continues traceparent itself, so without an OTLP endpoint it creates no spans at all.
+const telemetry = startTelemetry('gateway', process.env, { onlyWhenExporting: true });
 const { readGatewayConfig } = await import('./config');
 const config = exitOnConfigError(() => readGatewayConfig());
 const logger = createLogger('gateway');

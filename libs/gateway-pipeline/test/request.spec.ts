@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { inspectRequest, isDefect, parseTraceparent, readCorrelation, stripHopByHop, verifyGatewaySignature } from '../src/index';
+import { parseTraceparent } from '@cloud-stack/service-kit';
+import { inspectRequest, isDefect, readCorrelation, stripHopByHop, verifyGatewaySignature } from '../src/index';
 
 function req(url: string, rawHeaders: string[] = ['Host', 'api.example.com']): IncomingMessage {
   const headers: Record<string, string> = {};

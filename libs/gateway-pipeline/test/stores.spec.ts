@@ -5,7 +5,7 @@ import { createDb, migrateToLatest, type Kysely } from '@cloud-stack/db';
 import { RouteSpecSchema } from '@cloud-stack/gateway-routing';
 import { createLogger, HttpProblem } from '@cloud-stack/service-kit';
 import { useRedisPrefix, useTestDatabase } from '@cloud-stack/test-kit';
-import { ANONYMOUS, budgetMigrations, BudgetStore, budgetStage, buildStageRuns, rateLimitStage, runStages, type BudgetSchema, type GatewayContext } from '../src/index';
+import { ANONYMOUS, budgetMigrations, BudgetStore, budgetStage, buildStageRuns, leaseSize, rateLimitStage, runStages, type BudgetSchema, type GatewayContext } from '../src/index';
 
 const database = useTestDatabase('gw_pipeline');
 const redisPrefix = useRedisPrefix('gw_pipeline');
@@ -84,6 +84,26 @@ describe('rate limit (GCRA in Redis)', () => {
     await outcome(ctx, [stage]);
     expect(ctx.headers['ratelimit-limit']).toBe('10');
     expect(ctx.headers['ratelimit-policy']).toBe('100;w=60, 10;w=3600');
+  });
+
+  it('spends a large limit from leases without ever exceeding it, across workers', async () => {
+    // Two stages on one Redis stand for two gateway workers.
+    const workers = [rateLimitStage({ redis, prefix: `${redisPrefix.prefix}:` }), rateLimitStage({ redis, prefix: `${redisPrefix.prefix}:` })];
+    const calls = { n: 0 };
+    const gcra = (redis as unknown as { gatewayGcra: (...a: unknown[]) => Promise<unknown> }).gatewayGcra.bind(redis);
+    (redis as unknown as { gatewayGcra: (...a: unknown[]) => Promise<unknown> }).gatewayGcra = (...a: unknown[]) => (calls.n++, gcra(...a));
+    const spec = { id: 'rl.lease', rate_limit: { per_minute: 1000 } };
+    expect(leaseSize([1000])).toBe(10);
+    let allowed = 0;
+    const started = Date.now();
+    for (let i = 0; i < 1500; i++) if ((await outcome(context(spec, { sub: 'busy', authenticated: true }), [workers[i % 2]!])) === 200) allowed++;
+    // The burst of 1000, plus what the sliding window gives back while the loop runs (1000/min).
+    const regained = Math.ceil(((Date.now() - started) * 1000) / 60_000);
+    expect(allowed).toBeGreaterThanOrEqual(1000);
+    expect(allowed).toBeLessThanOrEqual(1000 + regained);
+    expect(calls.n).toBeLessThan(1500 / 4);
+    expect(leaseSize([3])).toBe(1);
+    expect(leaseSize([100_000_000, 1_000_000_000])).toBe(50);
   });
 
   it('fails open or closed as the route says when Redis does not answer', async () => {

@@ -137,7 +137,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (err instanceof HttpProblem) {
-      if (err.status >= 500) logger.error({ err, correlation_id: req.correlationId }, err.message);
+      // A problem is a deliberate answer (a dependency or upstream down), not a bug: no stack trace.
+      if (err.status >= 500) logger.warn({ status: err.status, detail: err.detail, correlation_id: req.correlationId }, err.message);
       sendProblem(req, res, err);
       return;
     }

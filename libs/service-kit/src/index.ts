@@ -23,3 +23,4 @@ export { startTelemetry } from './telemetry';
 export type { Telemetry } from './telemetry';
 export { MetricsRegistry } from './metrics';
 export type { Counter, Gauge, Histogram } from './metrics';
+export { parseTraceparent, traceOf } from './trace';

@@ -15,8 +15,10 @@ export interface Telemetry {
  * queue jobs), span export over OTLP/HTTP only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
  * Call before the service creates its app, pools and queues.
  */
-export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = process.env): Telemetry {
+export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = process.env, options: { onlyWhenExporting?: boolean } = {}): Telemetry {
   const exporting = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  // A service that carries trace context itself (the gateway) need not pay for spans nobody collects.
+  if (options.onlyWhenExporting && !exporting) return { shutdown: async () => undefined };
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? serviceName,
     textMapPropagator: new W3CTraceContextPropagator(),

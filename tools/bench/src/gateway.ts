@@ -3,14 +3,16 @@
  * worth, as on Cloud Run): the upstream directly, a bare node:http proxy, a bare express-http-proxy
  * with the gateway's transport settings, and the gateway with its full pipeline on an authenticated
  * route (cached introspection and decision, rate limit, budget stage, audit enqueue) in both policy
- * modes; also the gateway without audit and rate limit, and with no caches at all (`cold`: every
+ * modes; also the gateway without audit, without rate limit, without both, and with no caches (`cold`: every
  * request introspected at identity and decided by the sidecar). Targets alternate over rounds and
  * the median round is reported.
  *
  *   npm run bench:gateway        (BENCH_DURATION=5 s per run, BENCH_ROUNDS=3, BENCH_CONNECTIONS=10;
- *                                 BENCH_PROFILE_DIR=dir writes each gateway's CPU profile)
+ *                                 BENCH_PROFILE_DIR=dir writes each gateway's CPU profile;
+ *                                 BENCH_TARGETS=gateway,embedded measures only those)
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,11 +33,22 @@ interface Figure {
   readonly p50: number;
   readonly p99: number;
   readonly bad: number;
+  /** CPU time the serving process spent per request (user + system): its cost, whatever else runs on the machine. */
+  readonly cpuUs: number;
 }
 
-async function load(url: string, connections: number, headers: Record<string, string>, duration = DURATION): Promise<Figure> {
+/** User + system CPU time of a process so far, in microseconds (from /proc; clock ticks of 10 ms). */
+function cpuTimeUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+async function load(url: string, connections: number, headers: Record<string, string>, pid: number, duration = DURATION): Promise<Figure> {
+  const cpuBefore = cpuTimeUs(pid);
   const r = await autocannon({ url, connections, duration, headers, workers: 1 });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts };
+  const cpu = cpuTimeUs(pid) - cpuBefore;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts, cpuUs: r.requests.total ? cpu / r.requests.total : 0 };
 }
 
 function median(figures: readonly Figure[]): Figure {
@@ -84,6 +97,8 @@ async function main(): Promise<void> {
           routes: [
             { id: 'bench.full', path: '/full/{id}', methods: ['GET'], permission: 'agent:read', rate_limit: { per_minute: 100_000_000, per_hour: 1_000_000_000 } },
             { id: 'bench.minimal', path: '/minimal/{id}', methods: ['GET'], permission: 'agent:read', stages: ['auth', 'policy', 'budget'] },
+            { id: 'bench.no-audit', path: '/no-audit/{id}', methods: ['GET'], permission: 'agent:read', stages: ['auth', 'policy', 'rate_limit', 'budget'], rate_limit: { per_minute: 100_000_000 } },
+            { id: 'bench.no-rate-limit', path: '/no-rate-limit/{id}', methods: ['GET'], permission: 'agent:read', stages: ['auth', 'policy', 'budget', 'audit'] },
           ],
         },
       ],
@@ -119,35 +134,44 @@ async function main(): Promise<void> {
     });
     const { access_token: token } = (await login.json()) as { access_token: string };
     const auth = { authorization: `Bearer ${token}` };
-    const targets: Record<string, { url: string; headers: Record<string, string>; connections?: number }> = {
-      direct: { url: `${upstream.url}/full/1`, headers: {} },
-      bare_node: { url: `${bareNode.url}/full/1`, headers: {} },
-      bare_ehp: { url: `${bareEhp.url}/full/1`, headers: {} },
-      gateway: { url: `${gateways.sidecar.url}/full/1`, headers: auth },
-      gateway_minimal: { url: `${gateways.sidecar.url}/minimal/1`, headers: auth },
-      embedded: { url: `${gateways.embedded.url}/full/1`, headers: auth },
-      cold: { url: `${gateways.cold.url}/full/1`, headers: auth },
-      direct_c1: { url: `${upstream.url}/full/1`, headers: {}, connections: 1 },
-      gateway_c1: { url: `${gateways.sidecar.url}/full/1`, headers: auth, connections: 1 },
+    const targets: Record<string, { url: string; headers: Record<string, string>; server: ServiceProcess; connections?: number }> = {
+      direct: { url: `${upstream.url}/full/1`, headers: {}, server: upstream },
+      bare_node: { url: `${bareNode.url}/full/1`, headers: {}, server: bareNode },
+      bare_ehp: { url: `${bareEhp.url}/full/1`, headers: {}, server: bareEhp },
+      gateway: { url: `${gateways.sidecar.url}/full/1`, headers: auth, server: gateways.sidecar },
+      gateway_minimal: { url: `${gateways.sidecar.url}/minimal/1`, headers: auth, server: gateways.sidecar },
+      gateway_no_audit: { url: `${gateways.sidecar.url}/no-audit/1`, headers: auth, server: gateways.sidecar },
+      gateway_no_rate_limit: { url: `${gateways.sidecar.url}/no-rate-limit/1`, headers: auth, server: gateways.sidecar },
+      embedded: { url: `${gateways.embedded.url}/full/1`, headers: auth, server: gateways.embedded },
+      cold: { url: `${gateways.cold.url}/full/1`, headers: auth, server: gateways.cold },
+      direct_c1: { url: `${upstream.url}/full/1`, headers: {}, server: upstream, connections: 1 },
+      gateway_c1: { url: `${gateways.sidecar.url}/full/1`, headers: auth, server: gateways.sidecar, connections: 1 },
     };
+    // BENCH_TARGETS=gateway,embedded runs only those (the JSON line then needs every target: it is skipped).
+    const only = process.env.BENCH_TARGETS?.split(',');
+    if (only) for (const name of Object.keys(targets)) if (!only.includes(name)) delete targets[name];
     for (const [name, t] of Object.entries(targets)) {
       const check = await fetch(t.url, { headers: t.headers });
       if (check.status !== 200) throw new Error(`${name}: ${t.url} answered ${check.status} ${await check.text()}`);
-      await load(t.url, t.connections ?? CONNECTIONS, t.headers, 2); // warm-up: JIT, pools, caches
+      await load(t.url, t.connections ?? CONNECTIONS, t.headers, t.server.child.pid!, 2); // warm-up: JIT, pools, caches
     }
     const results: Record<string, Figure[]> = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, t] of Object.entries(targets)) {
-        const f = await load(t.url, t.connections ?? CONNECTIONS, t.headers);
+        const f = await load(t.url, t.connections ?? CONNECTIONS, t.headers, t.server.child.pid!);
         (results[name] ??= []).push(f);
-        process.stdout.write(`round ${round + 1} ${name.padEnd(16)} ${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50} ms  p99 ${f.p99} ms${f.bad ? `  (${f.bad} not 2xx)` : ''}\n`);
+        process.stdout.write(`round ${round + 1} ${name.padEnd(22)} ${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50} ms  p99 ${f.p99} ms  ${f.cpuUs.toFixed(0)} µs CPU/req${f.bad ? `  (${f.bad} not 2xx)` : ''}\n`);
       }
     }
     const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)])) as Record<keyof typeof targets, Figure>;
+    if (only) {
+      for (const [k, f] of Object.entries(m)) console.log(`${k.padEnd(22)} ${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50}  p99 ${f.p99}  ${f.cpuUs.toFixed(0)} µs CPU/req`);
+      return;
+    }
     const bad = Object.entries(m).filter(([, f]) => f.bad > 0);
     console.log(`\nmedian of ${ROUNDS} rounds, ${DURATION} s each, ${CONNECTIONS} connections (c1 rows: 1 connection)`);
-    console.log('target            req/s    p50 ms  p99 ms');
-    for (const [k, f] of Object.entries(m)) console.log(`${k.padEnd(16)} ${f.rps.toFixed(0).padStart(7)}  ${String(f.p50).padStart(6)}  ${String(f.p99).padStart(6)}`);
+    console.log('target                   req/s  p50 ms  p99 ms  CPU µs/req (serving process)');
+    for (const [k, f] of Object.entries(m)) console.log(`${k.padEnd(22)} ${f.rps.toFixed(0).padStart(7)}  ${String(f.p50).padStart(6)}  ${String(f.p99).padStart(6)}  ${f.cpuUs.toFixed(0).padStart(6)}`);
     const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
     const summary = {
       gateway_rps: Math.round(m.gateway.rps),
@@ -161,7 +185,16 @@ async function main(): Promise<void> {
       ratio_to_bare_node: ratio(m.gateway.rps, m.bare_node.rps),
       embedded_ratio_to_bare_ehp: ratio(m.embedded.rps, m.bare_ehp.rps),
       audit_rate_limit_ratio: ratio(m.gateway.rps, m.gateway_minimal.rps),
+      audit_ratio: ratio(m.gateway.rps, m.gateway_no_audit.rps),
+      rate_limit_ratio: ratio(m.gateway.rps, m.gateway_no_rate_limit.rps),
       p99_added_ms_c1: Math.round((m.gateway_c1.p99 - m.direct_c1.p99) * 100) / 100,
+      // The same ratios from CPU per request: what one core sustains, unaffected by the machine's other load.
+      gateway_cpu_us: Math.round(m.gateway.cpuUs),
+      bare_ehp_cpu_us: Math.round(m.bare_ehp.cpuUs),
+      bare_node_cpu_us: Math.round(m.bare_node.cpuUs),
+      cpu_ratio_to_bare_ehp: ratio(m.bare_ehp.cpuUs, m.gateway.cpuUs),
+      embedded_cpu_ratio_to_bare_ehp: ratio(m.bare_ehp.cpuUs, m.embedded.cpuUs),
+      cpu_audit_rate_limit_ratio: ratio(m.gateway_minimal.cpuUs, m.gateway.cpuUs),
       errors: bad.length,
     };
     console.log(

@@ -1,7 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { trace } from '@opentelemetry/api';
-import { acceptCorrelationId } from '@cloud-stack/service-kit';
-import { uuidv7, type AuditEventInput, type PolicyInput } from '@cloud-stack/contracts';
+import { acceptCorrelationId, traceOf } from '@cloud-stack/service-kit';
+import { buildAuditEvent, type AuditEventInput, type PolicyInput } from '@cloud-stack/contracts';
 
 export type Subject = PolicyInput['subject'];
 
@@ -27,7 +26,7 @@ declare module 'express-serve-static-core' {
 export function auditChanges(emit: (event: AuditEventInput) => void, action: string): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
-    const traceId = trace.getActiveSpan()?.spanContext().traceId ?? null;
+    const traceId = traceOf(req.headers)?.trace_id ?? null;
     // The target version from the URL, so even a refused attempt says what it aimed at.
     const v = typeof req.params.v === 'string' && /^[1-9][0-9]{0,9}$/.test(req.params.v) ? Number(req.params.v) : null;
     res.locals.adminAction = { action, version: v };
@@ -39,30 +38,23 @@ export function auditChanges(emit: (event: AuditEventInput) => void, action: str
 function adminEvent(req: Request, res: Response, durationMs: number, traceId: string | null): AuditEventInput {
   const subject = res.locals.adminSubject;
   const details = { ...(res.locals.adminAction ?? { action: 'unknown' }) };
-  return {
-    event_id: uuidv7(),
+  return buildAuditEvent({
     category: 'admin',
-    occurred_at: new Date().toISOString(),
     correlation_id: req.correlationId ?? acceptCorrelationId(req.headers['x-correlation-id']),
-    causation_id: null,
-    trace_id: traceId && /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId) ? traceId : null,
-    tenant_id: subject?.tenant_id ?? null,
-    user_id: subject?.sub ?? null,
-    client_id: subject?.client_id ?? null,
-    agent_id: subject?.agent_id ?? null,
-    route_id: null,
+    trace_id: traceId,
+    tenant_id: subject?.tenant_id,
+    user_id: subject?.sub,
+    client_id: subject?.client_id,
+    agent_id: subject?.agent_id,
     method: req.method,
-    host: (req.headers.host ?? '').slice(0, 255),
-    path: req.originalUrl.split('?')[0]!.slice(0, 2048),
+    host: req.headers.host ?? '',
+    path: req.originalUrl.split('?')[0]!,
     status: res.statusCode,
     duration_ms: durationMs,
-    decision: null,
-    sandbox_routed: false,
     trial_mode: subject?.trial_mode ?? false,
-    upstream: null,
-    ip: req.ip ?? null,
-    user_agent: req.headers['user-agent']?.slice(0, 1024) ?? null,
+    ip: req.ip,
+    user_agent: req.headers['user-agent'],
     error_code: res.statusCode >= 400 ? (res.locals.errorCode ?? `http_${res.statusCode}`) : null,
     details,
-  };
+  });
 }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { randomFillSync } from 'node:crypto';
-import { acceptCorrelationId } from '@cloud-stack/service-kit';
+import { acceptCorrelationId, parseTraceparent } from '@cloud-stack/service-kit';
 
 /** The ids that tie a request to its causes, its trace and its audit events. */
 export interface Correlation {
@@ -12,9 +12,6 @@ export interface Correlation {
 }
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-const ZERO_TRACE = '0'.repeat(32);
-const ZERO_SPAN = '0'.repeat(16);
 
 // Span and trace ids come from a pooled CSPRNG buffer, as uuidv7 does: one randomBytes per id is
 // the most expensive thing this module would do.
@@ -28,14 +25,6 @@ function randomHex(bytes: number): string {
   const hex = pool.toString('hex', offset, offset + bytes);
   offset += bytes;
   return hex;
-}
-
-/** Parses a W3C traceparent (version 00); undefined when absent or malformed (then a new trace starts). */
-export function parseTraceparent(header: string | string[] | undefined): { traceId: string; flags: string } | undefined {
-  if (typeof header !== 'string') return undefined;
-  const m = TRACEPARENT.exec(header.trim());
-  if (!m || m[1] === ZERO_TRACE || m[2] === ZERO_SPAN) return undefined;
-  return { traceId: m[1]!, flags: m[3]! };
 }
 
 /**
