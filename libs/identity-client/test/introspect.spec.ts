@@ -1,9 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MetricsRegistry } from '@cloud-stack/service-kit';
-import { freePort } from '@cloud-stack/test-kit';
+import { freePort, useIdentityProcess } from '@cloud-stack/test-kit';
 import { createIdentityClient, IdentityUnavailableError, type IdentityClient, type IdentityClientOptions } from '../src/index';
-import { useIdentityProcess } from './support/identity-process';
 
 // Short-lived access tokens, so the test of the exp bound waits seconds, not minutes.
 const identity = useIdentityProcess({ ACCESS_TOKEN_TTL_SECONDS: '4' });
@@ -38,7 +37,7 @@ afterAll(async () => {
 
 describe('introspection through the cache', () => {
   it('asks identity once for an active token, then answers from the cache', async () => {
-    const token = await identity.login('developer@cloudstack.example');
+    const token = await identity.token('developer@cloudstack.example');
     const c = client();
     const before = await identity.introspections();
 
@@ -54,7 +53,7 @@ describe('introspection through the cache', () => {
   });
 
   it('keeps an active answer no longer than the token lives, whatever the TTL', async () => {
-    const token = await identity.login('analyst@cloudstack.example');
+    const token = await identity.token('analyst@cloudstack.example');
     const c = client({ cacheTtlSeconds: 3600 });
     const answer = await c.introspect(token);
     if (!answer.active || answer.exp === undefined) throw new Error('expected an active answer with exp');
@@ -81,7 +80,7 @@ describe('introspection through the cache', () => {
   });
 
   it('sends one request for concurrent misses of the same token', async () => {
-    const token = await identity.login('operator@cloudstack.example');
+    const token = await identity.token('operator@cloudstack.example');
     const c = client();
     const before = await identity.introspections();
 
@@ -107,7 +106,7 @@ describe('introspection through the cache', () => {
   it('counts hits, misses and negative hits in the metrics registry', async () => {
     const metrics = new MetricsRegistry();
     const c = client({ metrics });
-    const token = await identity.login('viewer@cloudstack.example');
+    const token = await identity.token('viewer@cloudstack.example');
     await c.introspect(token);
     await c.introspect(token);
     await c.introspect('nope');
@@ -135,7 +134,7 @@ describe('when identity cannot give an answer', () => {
 
   it('throws IdentityUnavailableError, not inactive, when identity refuses the client', async () => {
     const c = client({ clientSecret: 'not-the-secret' });
-    await expect(c.introspect(await identity.login('viewer@cloudstack.example'))).rejects.toMatchObject({ name: 'IdentityUnavailableError', code: 'http_status' });
+    await expect(c.introspect(await identity.token('viewer@cloudstack.example'))).rejects.toMatchObject({ name: 'IdentityUnavailableError', code: 'http_status' });
   });
 
   it('throws IdentityUnavailableError on an answer that is not RFC 7662, and caches nothing', async () => {

@@ -2,9 +2,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MetricsRegistry } from '@cloud-stack/service-kit';
-import { freePort } from '@cloud-stack/test-kit';
+import { freePort, useIdentityProcess } from '@cloud-stack/test-kit';
 import { createIdentityClient, revocationChannel, tokenHash, type ActiveIntrospection, type IdentityClient, type IdentityClientOptions, type RevocationMessage } from '../src/index';
-import { useIdentityProcess } from './support/identity-process';
 import { waitFor } from './support/wait';
 
 const identity = useIdentityProcess();
@@ -48,7 +47,7 @@ describe('revocations heard from identity', () => {
     const listener = new Redis(identity.redisUrl);
     await listener.subscribe(revocationChannel(identity.prefix));
     listener.on('message', (_channel, raw: string) => heard.push(JSON.parse(raw) as RevocationMessage));
-    const token = await identity.login('developer@cloudstack.example');
+    const token = await identity.token('developer@cloudstack.example');
     const { jti } = await active(c, token);
     await active(c, token);
     expect(c.stats()).toMatchObject({ hits: 1, size: 1 });
@@ -68,8 +67,8 @@ describe('revocations heard from identity', () => {
 
   it('evicts the tokens of a subject whose roles change at identity, and only theirs', async () => {
     const c = await client();
-    const analyst = await identity.login('analyst@cloudstack.example');
-    const bystander = await identity.login('viewer@cloudstack.example');
+    const analyst = await identity.token('analyst@cloudstack.example');
+    const bystander = await identity.token('viewer@cloudstack.example');
     const { sub } = await active(c, analyst);
     await active(c, bystander);
     expect(c.stats().size).toBe(2);
@@ -83,14 +82,14 @@ describe('revocations heard from identity', () => {
     expect(await c.introspect(bystander)).toMatchObject({ active: true });
     expect(c.stats().hits).toBe(hitsBefore + 1);
     // A token issued after the change is active and cached like any other.
-    const fresh = await identity.login('analyst@cloudstack.example');
+    const fresh = await identity.token('analyst@cloudstack.example');
     expect(await active(c, fresh)).toMatchObject({ sub, roles: ['viewer'] });
     expect(await c.introspect(fresh)).toMatchObject({ active: true });
   });
 
   it('applies not_before as identity does: iat < not_before is revoked, iat = not_before stays', async () => {
     const c = await client();
-    const token = await identity.login('operator@cloudstack.example');
+    const token = await identity.token('operator@cloudstack.example');
     const { sub, iat } = await active(c, token);
     const before = await identity.introspections();
 
@@ -99,7 +98,7 @@ describe('revocations heard from identity', () => {
     await publish({ sub: 'someone-else', not_before: iat! + 1 });
     await publish({ jti: 'another-token', exp: iat! + 60 });
     // A message sent after these is heard after them: once it evicts, they have all been applied.
-    const marker = await identity.login('admin@cloudstack.example');
+    const marker = await identity.token('admin@cloudstack.example');
     await active(c, marker);
     await publish({ token_sha256: tokenHash(marker) });
     await waitFor('the marker to leave the cache', () => c.stats().size === 1, 1_000);
@@ -112,7 +111,7 @@ describe('revocations heard from identity', () => {
 
   it('does not cache an answer that was in flight when its token was revoked', async () => {
     const c0 = await client();
-    const token = await identity.login('governor@cloudstack.example');
+    const token = await identity.token('governor@cloudstack.example');
     const claims = await active(c0, token);
     // An identity that holds its answer until the revocation has been heard, then says "active".
     const held: ServerResponse[] = [];
@@ -142,7 +141,7 @@ describe('revocations heard from identity', () => {
 
   it('forgets the whole cache when the subscription comes back after a Redis disconnect', async () => {
     const c = await client();
-    const token = await identity.login('admin@acme.example');
+    const token = await identity.token('admin@acme.example');
     await active(c, token);
     await c.readiness.check();
     const channel = revocationChannel(identity.prefix);
@@ -165,7 +164,7 @@ describe('revocations heard from identity', () => {
 
   it('ignores a message that is not a RevocationMessage', async () => {
     const c = await client();
-    const token = await identity.login('buyer@acme.example');
+    const token = await identity.token('buyer@acme.example');
     await active(c, token);
     await redis.publish(revocationChannel(identity.prefix), 'not json');
     await redis.publish(revocationChannel(identity.prefix), JSON.stringify({ sub: 42 }));
@@ -185,7 +184,7 @@ describe('while Redis cannot be reached', () => {
     const ready = c.ready();
 
     await expect(c.readiness.check()).rejects.toThrow(/not subscribed/);
-    expect(await c.introspect(await identity.login('customer@acme.example'))).toMatchObject({ active: true });
+    expect(await c.introspect(await identity.token('customer@acme.example'))).toMatchObject({ active: true });
 
     await c.close();
     await expect(ready).rejects.toThrow(/closed/);
@@ -198,7 +197,7 @@ describe('without revocations', () => {
     clients.push(c);
     await c.ready();
     await c.readiness.check();
-    const token = await identity.login('customer@acme.example');
+    const token = await identity.token('customer@acme.example');
     await active(c, token);
     await identity.revoke(token, 'gateway');
     // Nobody tells this client: the answer stays cached until its TTL.

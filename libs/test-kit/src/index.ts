@@ -5,3 +5,5 @@ export { holdLock, terminateBackends } from './faults';
 export type { BackendFilter, HeldLock } from './faults';
 export { REPO_ROOT, runProcess, startProcess, waitForReady } from './processes';
 export type { ServiceProcess } from './processes';
+export { useIdentityProcess } from './identity-process';
+export type { IdentityProcess } from './identity-process';

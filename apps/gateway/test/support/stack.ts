@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { Queue } from 'bullmq';
 import { AUDIT_QUEUE, type AuditBatch, type AuditEventInput } from '@cloud-stack/contracts';
 import { createLogger, startServer, type RunningServer } from '@cloud-stack/service-kit';
-import { freePort, REPO_ROOT, runProcess, startProcess, useRedisPrefix, useTestDatabase, waitForReady, type ServiceProcess } from '@cloud-stack/test-kit';
+import { freePort, REPO_ROOT, startProcess, useIdentityProcess, useRedisPrefix, useTestDatabase, waitForReady, type ServiceProcess } from '@cloud-stack/test-kit';
 import { createGateway, type Gateway } from '../../src/app';
 import { readGatewayConfig } from '../../src/config';
 import { startEchoUpstream, type EchoUpstream } from './upstream';
@@ -42,36 +42,25 @@ export interface Stack {
   replica(): Promise<{ url: string; gateway: Gateway; close(): Promise<void> }>;
 }
 
-const PASSWORDS: Record<string, string> = {
-  'admin@cloudstack.example': 'demo-admin-pass',
-  'viewer@cloudstack.example': 'demo-viewer-pass',
-  'operator@cloudstack.example': 'demo-operator-pass',
-  'governor@cloudstack.example': 'demo-governor-pass',
-  'developer@cloudstack.example': 'demo-developer-pass',
-  'customer@acme.example': 'demo-customer-pass',
-  'buyer@acme.example': 'demo-buyer-pass',
-  'admin@acme.example': 'demo-acme-admin-pass',
-};
-
 /**
  * The gateway in-process in front of real services: identity and the policy-sidecar as their own
  * processes (seeded demo identity, the repository's policies), three echo upstreams, and this
  * file's own databases and Redis prefix.
  */
 export function useGatewayStack(options: StackOptions): Stack {
-  const identityDb = useTestDatabase('gw_identity');
+  const identity = useIdentityProcess();
   const gatewayDb = useTestDatabase('gw');
   const redis = useRedisPrefix('gw');
   const prefix = `${redis.prefix}:`;
   let state:
-    | { gateway: Gateway; server: RunningServer; identity: ServiceProcess; sidecar?: ServiceProcess; ups: EchoUpstream[]; replicas: Array<() => Promise<void>> }
+    | { gateway: Gateway; server: RunningServer; sidecar?: ServiceProcess; ups: EchoUpstream[]; replicas: Array<() => Promise<void>> }
     | undefined;
 
   const gatewayEnv = (identityUrl: string, sidecarUrl: string): Record<string, string> => ({
     DATABASE_URL: gatewayDb.url,
     REDIS_URL: redis.url,
     GATEWAY_REDIS_PREFIX: prefix,
-    IDENTITY_REDIS_PREFIX: prefix,
+    IDENTITY_REDIS_PREFIX: identity.prefix,
     AUDIT_QUEUE_PREFIX: `${prefix}bull`,
     IDENTITY_URL: identityUrl,
     IDENTITY_CLIENT_SECRET: GATEWAY_SECRET,
@@ -85,23 +74,13 @@ export function useGatewayStack(options: StackOptions): Stack {
   });
 
   beforeAll(async () => {
-    const [identityPort, sidecarPort] = await Promise.all([freePort(), freePort()]);
-    const identityEnv = {
-      DATABASE_URL: identityDb.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: prefix,
-      AUDIT_QUEUE_PREFIX: `${prefix}bull`,
-      SCRYPT_LOG_N: '8',
-      ISSUER: `http://127.0.0.1:${identityPort}`,
-    };
-    await runProcess('apps/identity/src/cli.ts', ['seed'], identityEnv);
-    const identity = startProcess('identity', 'apps/identity/src/main.ts', identityPort, identityEnv);
+    const sidecarPort = await freePort();
     const sidecar =
       options.noSidecar || options.policyMode === 'embedded'
         ? undefined
         : startProcess('policy-sidecar', 'apps/policy-sidecar/src/main.ts', sidecarPort, { DECISION_LOG_SINK: 'none', POLICY_WATCH: 'false', HOST: '127.0.0.1' });
     const ups = await Promise.all([startEchoUpstream('primary'), startEchoUpstream('sandbox'), startEchoUpstream('forge')]);
-    await Promise.all([waitForReady(identity), sidecar ? waitForReady(sidecar, '/health') : Promise.resolve()]);
+    if (sidecar) await waitForReady(sidecar, '/health');
 
     const config = readGatewayConfig(gatewayEnv(identity.url, `http://127.0.0.1:${sidecarPort}`));
     const gateway = await createGateway(config, createLogger('gateway-test', 'silent'));
@@ -112,7 +91,7 @@ export function useGatewayStack(options: StackOptions): Stack {
     await gateway.health.probeAll();
     const server = await startServer(gateway.app, { port: 0, host: '127.0.0.1', logger: createLogger('gateway-test', 'silent'), handleSignals: false, maxHeaderSize: config.MAX_HEADER_BYTES });
     server.server.on('upgrade', gateway.upgrade);
-    state = { gateway, server, identity, sidecar, ups, replicas: [] };
+    state = { gateway, server, sidecar, ups, replicas: [] };
   }, 120_000);
 
   afterAll(async () => {
@@ -120,7 +99,7 @@ export function useGatewayStack(options: StackOptions): Stack {
     for (const close of state.replicas) await close();
     await state.server.close();
     await state.gateway.close();
-    await Promise.all([state.identity.stop(), state.sidecar?.stop()]);
+    await state.sidecar?.stop();
     await Promise.all(state.ups.map((u) => u.close()));
   });
 
@@ -138,7 +117,7 @@ export function useGatewayStack(options: StackOptions): Stack {
       return get().gateway;
     },
     get identity() {
-      return get().identity;
+      return identity.process;
     },
     get sidecar() {
       return get().sidecar;
@@ -159,15 +138,9 @@ export function useGatewayStack(options: StackOptions): Stack {
     async token(email: string, fresh = false) {
       const cached = tokens.get(email);
       if (cached && !fresh) return cached;
-      const res = await fetch(`${get().identity.url}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'password', client_id: 'console', username: email, password: PASSWORDS[email] ?? '' }),
-      });
-      const body = (await res.json()) as { access_token?: string };
-      if (!res.ok || !body.access_token) throw new Error(`login ${email}: ${res.status} ${JSON.stringify(body)}`);
-      tokens.set(email, body.access_token);
-      return body.access_token;
+      const token = await identity.token(email);
+      tokens.set(email, token);
+      return token;
     },
     async auditEvents() {
       await get().gateway.audit?.flush();
@@ -181,11 +154,11 @@ export function useGatewayStack(options: StackOptions): Stack {
     },
     env() {
       const s = get();
-      return gatewayEnv(s.identity.url, s.sidecar?.url ?? 'http://127.0.0.1:1');
+      return gatewayEnv(identity.url, s.sidecar?.url ?? 'http://127.0.0.1:1');
     },
     async replica() {
       const s = get();
-      const config = readGatewayConfig(gatewayEnv(s.identity.url, s.sidecar?.url ?? 'http://127.0.0.1:1'));
+      const config = readGatewayConfig(gatewayEnv(identity.url, s.sidecar?.url ?? 'http://127.0.0.1:1'));
       const gateway = await createGateway({ ...config, GATEWAY_MIGRATE_ON_START: false }, createLogger('gateway-replica', 'silent'));
       const server = await startServer(gateway.app, { port: 0, host: '127.0.0.1', logger: createLogger('gateway-replica', 'silent'), handleSignals: false });
       const close = async () => {

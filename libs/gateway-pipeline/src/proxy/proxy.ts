@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import proxy from 'express-http-proxy';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -39,7 +39,9 @@ export class UpstreamAgents {
   for(origin: string): HttpAgent {
     let agent = this.agents.get(origin);
     if (!agent) {
-      const options = { keepAlive: true, maxSockets: this.maxSockets, scheduling: 'lifo' as const };
+      // Idle pooled sockets are closed after 4 s, before the common 5 s keep-alive of upstream
+      // servers (Node's default) closes them under a request.
+      const options = { keepAlive: true, maxSockets: this.maxSockets, scheduling: 'lifo' as const, timeout: 4000 };
       agent = origin.startsWith('https:') ? new HttpsAgent(options) : new HttpAgent(options);
       this.agents.set(origin, agent);
     }
@@ -103,31 +105,43 @@ function buildTarget(route: Route, upstream: string, deps: ProxyDeps, agents: Up
         const options = container.proxy.reqBuilder;
         const ctx = (req as WithContext)[GATEWAY_CONTEXT]!;
         ctx.upstream = `${origin}${options.path.split('?')[0]}`;
-        const proxyReq = send(options, (rsp) => {
-          clearTimeout(timer);
-          stripHopByHop(rsp.headers);
-          if ((rsp.statusCode ?? 0) >= 500) deps.onUpstreamFailure?.(ctx);
-          container.proxy.res = rsp;
-          resolve(container);
-        });
-        const timer = setTimeout(() => proxyReq.destroy(new ProxyFailure(504, `the upstream did not answer within ${timeoutMs} ms`)), timeoutMs);
-        proxyReq.on('error', (err: NodeJS.ErrnoException) => {
-          clearTimeout(timer);
-          if (err instanceof ProxyFailure) return reject(err);
-          const refused = err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENOTFOUND';
-          reject(new ProxyFailure(502, refused ? 'the upstream refused the connection' : 'the upstream connection failed', refused));
-        });
+        const deadline = Date.now() + timeoutMs;
+        const bodiless = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+
+        let current: ClientRequest | undefined;
+        const attempt = (mayRetry: boolean): void => {
+          const proxyReq = (current = send(options, (rsp) => {
+            clearTimeout(timer);
+            stripHopByHop(rsp.headers);
+            if ((rsp.statusCode ?? 0) >= 500) deps.onUpstreamFailure?.(ctx);
+            container.proxy.res = rsp;
+            resolve(container);
+          }));
+          const timer = setTimeout(() => proxyReq.destroy(new ProxyFailure(504, `the upstream did not answer within ${timeoutMs} ms`)), Math.max(1, deadline - Date.now()));
+          proxyReq.on('error', (err: NodeJS.ErrnoException) => {
+            clearTimeout(timer);
+            if (err instanceof ProxyFailure) return reject(err);
+            // A pooled connection the upstream closed just as we reused it: nothing reached the
+            // upstream, so a request without a body is sent again once, on a fresh connection.
+            if (mayRetry && proxyReq.reusedSocket && err.code === 'ECONNRESET' && !res.destroyed) return attempt(false);
+            const refused = err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENOTFOUND';
+            reject(new ProxyFailure(502, refused ? 'the upstream refused the connection' : 'the upstream connection failed', refused));
+          });
+          res.once('close', () => {
+            if (!res.writableFinished) proxyReq.destroy();
+          });
+          if (bodiless) proxyReq.end();
+          else req.pipe(proxyReq);
+        };
+
         if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined) {
           let bytes = 0;
           req.on('data', (chunk: Buffer) => {
             bytes += chunk.length;
-            if (bytes > deps.maxBodyBytes) proxyReq.destroy(new ProxyFailure(413, `the request body exceeds ${deps.maxBodyBytes} bytes`));
+            if (bytes > deps.maxBodyBytes) current?.destroy(new ProxyFailure(413, `the request body exceeds ${deps.maxBodyBytes} bytes`));
           });
         }
-        res.once('close', () => {
-          if (!res.writableFinished) proxyReq.destroy();
-        });
-        req.pipe(proxyReq);
+        attempt(bodiless);
       }),
     proxyErrorHandler: (err: unknown, res: Response, next: NextFunction) => {
       const ctx = (res.req as WithContext)[GATEWAY_CONTEXT];

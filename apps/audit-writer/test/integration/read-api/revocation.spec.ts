@@ -4,7 +4,7 @@ import { createLogger } from '@cloud-stack/service-kit';
 import { useRedisPrefix, useTestDatabase } from '@cloud-stack/test-kit';
 import { readAuditWriterConfig } from '../../../src/config';
 import { createAuditWriterService, type AuditWriterService } from '../../../src/app';
-import { useIdentityProcess } from '../../support/identity-process';
+import { useIdentityProcess } from '@cloud-stack/test-kit';
 
 const identity = useIdentityProcess();
 const testDb = useTestDatabase('audit_revocation');

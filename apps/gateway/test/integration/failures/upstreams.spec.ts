@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { demoRoutes, useGatewayStack } from '../../support/stack';
 
@@ -78,5 +79,32 @@ describe('gateway in front of failing upstreams', () => {
     expect(states.status).toBe('degraded');
     expect(states.upstreams.find((u) => u.origin === 'http://127.0.0.1:1')?.state).toBe('down');
     expect(states.upstreams.find((u) => u.origin === stack.primary.url)?.state).toBe('up');
+  });
+
+  it('sends a bodiless request again when the upstream closed the pooled connection under it', async () => {
+    // An upstream that answers one request per connection and drops the connection on the next:
+    // what a keep-alive connection closed by the upstream just as the gateway reuses it looks like.
+    const perSocket = new WeakMap<object, number>();
+    const flaky = createServer((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n > 1) return void req.socket.destroy();
+      res.end(JSON.stringify({ n }));
+    });
+    await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
+    const port = (flaky.address() as { port: number }).port;
+    try {
+      const draft = await stack.gateway.store.createDraft({ source: 'admin', createdBy: 'test' });
+      await stack.gateway.store.upsertRoute(draft.version, { id: 'flaky.all', path: '/flaky/*', upstream: `http://127.0.0.1:${port}`, permission: 'agent:read' });
+      await stack.gateway.store.activate(draft.version);
+      await stack.gateway.table.reload();
+      const token = await stack.token('viewer@cloudstack.example');
+      for (let i = 0; i < 3; i++) expect((await call('/flaky/x', token)).status).toBe(200);
+      // A request with a body is not sent twice: it gets the 502.
+      expect((await call('/flaky/x', token, { method: 'POST', body: 'once' })).status).toBe(502);
+    } finally {
+      flaky.closeAllConnections();
+      flaky.close();
+    }
   });
 });
