@@ -1,14 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { createDb } from '@cloud-stack/db';
 import { createRouteStore, type GatewayRoutingDatabase } from '@cloud-stack/gateway-routing';
-import { setBudgetCap, type BudgetSchema } from '@cloud-stack/gateway-pipeline';
+import { Redis } from 'ioredis';
+import { resetMonthSpend, setBudgetCap, type BudgetSchema } from '@cloud-stack/gateway-pipeline';
 import { exitOnConfigError, runCommand } from '@cloud-stack/service-kit';
 import { readGatewayConfig } from './config';
 import { prepareDatabase } from './migrate';
 
 const USAGE = `usage: gateway migrate
        gateway apply <routes.yaml|routes.json> [--activate]
-       gateway budget <agent_id> <monthly_cap> [tenant_id]`;
+       gateway budget <agent_id> <monthly_cap> [tenant_id] [--reset-spend]`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -39,13 +40,22 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'budget': {
-      const [agent, cap, tenant] = args;
+      const [agent, cap, tenant] = args.filter((a) => !a.startsWith('--'));
       if (!agent || !cap || !Number.isFinite(Number(cap)) || Number(cap) < 0) break;
       await prepareDatabase(config);
       const db = createDb<BudgetSchema>(config.DATABASE_URL, { max: 1 });
       try {
         await setBudgetCap(db, agent, tenant ?? null, Number(cap));
         console.log(`agent ${agent}: monthly cap ${cap}`);
+        if (args.includes('--reset-spend')) {
+          const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+          try {
+            await resetMonthSpend(db, redis, config.GATEWAY_REDIS_PREFIX, agent);
+          } finally {
+            redis.disconnect();
+          }
+          console.log(`agent ${agent}: this month's spend reset to 0`);
+        }
       } finally {
         await db.destroy();
       }

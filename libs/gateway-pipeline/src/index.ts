@@ -20,7 +20,7 @@ export { PolicyUnavailableError } from './policy/policy-client';
 export { sidecarPolicyClient } from './policy/sidecar-client';
 export { embeddedPolicyClient } from './policy/embedded-client';
 export { DecisionCache } from './policy/decision-cache';
-export { BudgetStore, setBudgetCap } from './budget/budget-store';
+export { BudgetStore, resetMonthSpend, setBudgetCap } from './budget/budget-store';
 export type { Reservation } from './budget/budget-store';
 export { budgetMigrations } from './budget/migrations';
 export type { BudgetSchema } from './budget/migrations';

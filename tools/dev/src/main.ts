@@ -1,186 +1,251 @@
 /**
- * `npm start`: the whole local stack with a demo. Seeds identity, starts identity, policy-sidecar
- * and audit-writer, then walks one request's life through them (token → introspection → policy
- * decision → audit event → audit query). Runs until Ctrl-C.
+ * `npm start`: the whole local stack with a demo. Finds (or starts) PostgreSQL and Redis, seeds
+ * identity, applies the demo routes and budgets through the gateway's CLI, starts identity,
+ * policy-sidecar, audit-writer and the gateway as processes and the demo upstreams in this one,
+ * walks the demo through the gateway, and prints the services and curl commands that work.
+ * Runs until Ctrl-C, then stops everything it started.
  */
-import pg from 'pg';
-import { Socket } from 'node:net';
-import { createAuditProducer } from '@cloud-stack/audit-producer';
-import { uuidv7, type AuditEventInput, type PolicyInput } from '@cloud-stack/contracts';
-import { runCommand, startService, waitReady, type RunningService } from './stack';
+import { DEMO_UPSTREAMS, startDemoUpstreams } from './demo-upstreams';
+import { auditTrail, curlOf, DEMO_BUDGETS, DEMO_USERS, describe, runStep, STEPS, traceStep, type DemoUserKey, type StepResult, type Walk } from './demo-walk';
+import { ensurePortsFree, resolveInfra, StartError, type Infra } from './infra';
+import { runCommand, startService, stopService, waitReady, type RunningService } from './stack';
 
-const PG = process.env.DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const GATEWAY_CLIENT = { id: 'gateway', secret: 'demo-gateway-secret-change-me' };
+const ROUTES_FILE = 'infra/gateway/demo-routes.yaml';
+// The demo seed's secrets (infra/seed/demo.json): services have no default secret.
+const GATEWAY_CLIENT_SECRET = 'demo-gateway-secret-change-me';
+const AUDIT_WRITER_SECRET = 'audit-writer-dev-secret';
+// What the gateway signs its identity headers with; the demo upstreams check it.
+const UPSTREAM_SIGNING_SECRET = 'demo-upstream-signing-secret-not-for-production';
+// Long enough for the printed tokens to outlast a working session with the demo.
+const TOKEN_TTL_SECONDS = 8 * 3600;
+const GATEWAY_PORT = 8080;
 
-function say(line = ''): void {
-  process.stdout.write(`\u001b[1m${line}\u001b[0m\n`);
-}
+const SERVICES = [
+  { name: 'identity', port: 3333, role: 'tenants, users, OAuth tokens, introspection' },
+  { name: 'policy-sidecar', port: 8181, role: 'policy decisions (Rego, infra/policies)' },
+  { name: 'audit-writer', port: 8010, role: 'audit queue → PostgreSQL, audit API' },
+  { name: 'gateway', port: GATEWAY_PORT, role: 'every demo request goes through it' },
+] as const;
 
-async function checkPostgres(): Promise<void> {
-  const client = new pg.Client({ connectionString: `${PG}/postgres`, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.end();
-  } catch (err) {
-    throw new Error(`PostgreSQL does not answer at ${PG} (${(err as Error).message}); start it or set DATABASE_SERVER_URL`);
-  }
-}
+// The signal handler exits once everything has stopped; until then main must not.
+const forever = () => new Promise<never>(() => undefined);
 
-async function checkRedis(): Promise<void> {
-  const { hostname, port } = new URL(REDIS_URL);
-  await new Promise<void>((resolve, reject) => {
-    const s = new Socket();
-    s.setTimeout(3000, () => (s.destroy(), reject(new Error(`Redis does not answer at ${REDIS_URL}; start it or set REDIS_URL`))));
-    s.once('error', () => reject(new Error(`Redis does not answer at ${REDIS_URL}; start it or set REDIS_URL`)));
-    s.connect(Number(port || 6379), hostname, () => (s.destroy(), resolve()));
-  });
-}
+const bold = (line: string) => `\u001b[1m${line}\u001b[0m`;
+const say = (line = '') => process.stdout.write(`${bold(line)}\n`);
+const plain = (line = '') => process.stdout.write(`${line}\n`);
 
-async function form(url: string, body: Record<string, string>, basic?: { id: string; secret: string }): Promise<Record<string, unknown>> {
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (basic) headers.authorization = `Basic ${Buffer.from(`${basic.id}:${basic.secret}`).toString('base64')}`;
-  const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(body) });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function demo(identity: string, policy: string, audit: string): Promise<void> {
-  say('\n── demo ──────────────────────────────────────────────────────────────');
-  const login = await form(`${identity}/oauth/token`, {
-    grant_type: 'password',
-    client_id: 'console',
-    username: 'customer@acme.example',
-    password: 'demo-customer-pass',
-  });
-  const token = String(login.access_token);
-  say(`1. customer@acme.example logged in: ${token.slice(0, 32)}… (expires in ${String(login.expires_in)} s)`);
-
-  const claims = await form(`${identity}/oauth/introspect`, { token }, GATEWAY_CLIENT);
-  say(`2. introspected by the gateway client: active=${String(claims.active)} tenant=${String(claims.tenant_id)} roles=${JSON.stringify(claims.roles)} trial=${String(claims.trial_mode)} agent=${String(claims.agent_id)}`);
-
-  const input: PolicyInput = {
-    request: { method: 'POST', host: 'api.acme.example', path: `/agents/${String(claims.agent_id)}/execute` },
-    route: { id: 'agents-execute', params: { agent_id: String(claims.agent_id) }, permission: 'agent:execute', requires_governor: false, cost: 2 },
-    subject: {
-      authenticated: true,
-      sub: String(claims.sub),
-      tenant_id: String(claims.tenant_id),
-      client_id: String(claims.client_id),
-      roles: claims.roles as PolicyInput['subject']['roles'],
-      is_governor: Boolean(claims.is_governor),
-      trial_mode: Boolean(claims.trial_mode),
-      agent_id: (claims.agent_id as string | null) ?? null,
+/** Environments of the four services, from where PostgreSQL and Redis are. */
+function environments(infra: Infra) {
+  const base = { REDIS_URL: infra.redisUrl, HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  return {
+    identity: { ...base, DATABASE_URL: infra.databaseUrl('identity'), ACCESS_TOKEN_TTL_SECONDS: String(TOKEN_TTL_SECONDS), ISSUER: 'http://localhost:3333' },
+    'policy-sidecar': { ...base, POLICY_DIR: 'infra/policies' },
+    'audit-writer': {
+      ...base,
+      DATABASE_URL: infra.databaseUrl('audit'),
+      IDENTITY_URL: 'http://127.0.0.1:3333',
+      AUDIT_INTROSPECTION_CLIENT_SECRET: AUDIT_WRITER_SECRET,
     },
-    budget: { monthly_spend: 40, cap: 100 },
+    gateway: {
+      ...base,
+      DATABASE_URL: infra.databaseUrl('gateway'),
+      WEB_CONCURRENCY: '1',
+      IDENTITY_URL: 'http://127.0.0.1:3333',
+      IDENTITY_CLIENT_SECRET: GATEWAY_CLIENT_SECRET,
+      POLICY_URL: 'http://127.0.0.1:8181',
+      UPSTREAM_SIGNING_SECRET,
+    },
   };
-  const decisionRes = await fetch(`${policy}/v1/data/gateway/authz/decision`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ input }),
-  });
-  const decision = (await decisionRes.json()) as { result?: { allow: boolean; reasons: string[]; obligations: unknown }; decision_id?: string };
-  say(`3. policy decision for POST ${input.request.path}: ${JSON.stringify(decision.result)}`);
-
-  const producer = createAuditProducer({ connection: REDIS_URL });
-  const correlation = uuidv7();
-  const event: AuditEventInput = {
-    event_id: uuidv7(),
-    occurred_at: new Date().toISOString(),
-    correlation_id: correlation,
-    causation_id: null,
-    trace_id: null,
-    tenant_id: String(claims.tenant_id),
-    user_id: String(claims.sub),
-    client_id: String(claims.client_id),
-    agent_id: (claims.agent_id as string | null) ?? null,
-    route_id: input.route.id,
-    method: input.request.method,
-    host: input.request.host,
-    path: input.request.path,
-    status: decision.result?.allow ? 200 : 403,
-    duration_ms: 12.5,
-    decision: decision.result
-      ? { allow: decision.result.allow, reasons: decision.result.reasons, policy: 'gateway.authz', decision_id: decision.decision_id ?? null }
-      : null,
-    sandbox_routed: JSON.stringify(decision.result?.obligations ?? {}).includes('sandbox'),
-    trial_mode: input.subject.trial_mode,
-    upstream: null,
-    ip: '127.0.0.1',
-    user_agent: 'cloud-stack-demo',
-    error_code: null,
-  };
-  producer.emit(event);
-  await producer.close();
-  say(`4. audit event ${event.event_id} handed to the audit queue`);
-
-  const admin = await form(`${identity}/oauth/token`, {
-    grant_type: 'password',
-    client_id: 'console',
-    username: 'admin@acme.example',
-    password: 'demo-acme-admin-pass',
-  });
-  for (let attempt = 0; attempt < 40; attempt++) {
-    const res = await fetch(`${audit}/v1/audit/traces/${correlation}`, { headers: { authorization: `Bearer ${String(admin.access_token)}` } });
-    if (res.ok) {
-      const body = (await res.json()) as { events?: Array<{ event_id: string }> };
-      if (body.events?.length) {
-        say(`5. admin@acme.example reads it back from the audit log: GET /v1/audit/traces/${correlation} → ${body.events.length} event(s)`);
-        break;
-      }
-    } else if (attempt === 39) {
-      say(`5. audit query answered ${res.status}: ${await res.text()}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  say('──────────────────────────────────────────────────────────────────────');
 }
 
-async function main(): Promise<void> {
-  await checkPostgres();
-  await checkRedis();
-  const identityDb = `${PG}/identity`;
-  say('seeding identity (infra/seed/demo.json)…');
-  process.stdout.write(await runCommand(['apps/identity/src/cli.ts', 'seed'], { DATABASE_URL: identityDb, REDIS_URL }));
+async function login(user: DemoUserKey): Promise<string> {
+  const { email, password } = DEMO_USERS[user];
+  const res = await fetch('http://127.0.0.1:3333/oauth/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', client_id: 'console', username: email, password }),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (!res.ok || !body.access_token) throw new StartError(`login of ${email} answered ${res.status}: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
 
-  const services: RunningService[] = [
-    startService({ name: 'identity', entry: 'apps/identity/src/main.ts', port: 3333, env: { DATABASE_URL: identityDb, REDIS_URL } }, 0),
-    startService(
-      {
-        name: 'policy-sidecar',
-        entry: 'apps/policy-sidecar/src/main.ts',
-        port: 8181,
-        env: { REDIS_URL, POLICY_DIR: 'infra/policies' },
-        // As in its image: a fixed young generation keeps GC out of the decision latency tail.
-        nodeFlags: ['--min-semi-space-size=64', '--max-semi-space-size=64'],
-      },
-      1,
-    ),
-    startService(
-      { name: 'audit-writer', entry: 'apps/audit-writer/src/main.ts', port: 8010, env: { DATABASE_URL: `${PG}/audit`, REDIS_URL, IDENTITY_URL: 'http://127.0.0.1:3333' } },
-      2,
-    ),
+/** Walks the demo through the gateway and prints what happened; returns what to print as curl commands. */
+async function walkDemo(): Promise<{ walk: Walk; results: StepResult[]; traceId: string | null; failures: number }> {
+  const users = Object.keys(DEMO_USERS) as DemoUserKey[];
+  const tokens = Object.fromEntries(await Promise.all(users.map(async (u) => [u, await login(u)] as const))) as Record<DemoUserKey, string>;
+  const walk: Walk = { gatewayUrl: `http://127.0.0.1:${GATEWAY_PORT}`, tokens };
+  say('\n── the demo, through the gateway (http://localhost:8080) ─────────────────────');
+  const results: StepResult[] = [];
+  let failures = 0;
+  for (const step of STEPS) {
+    const result = await runStep(walk, step);
+    results.push(result);
+    const ok = result.status === step.expect;
+    if (!ok) failures++;
+    const who = step.user ? DEMO_USERS[step.user].email : 'no token';
+    plain(`${ok ? '✓' : '✗'} ${result.status}${ok ? '' : ` (expected ${step.expect})`} ${step.method} ${step.host ? `${step.host}` : ''}${step.path}  [${who}]`);
+    plain(`    ${step.title}`);
+    plain(`    → ${describe(result)}`);
+  }
+  const sandboxed = results[1];
+  const traceId = sandboxed?.correlationId ?? null;
+  if (traceId) {
+    const trail = await auditTrail(walk, traceId);
+    const ok = trail.status === 200 && trail.events.length > 0;
+    if (!ok) failures++;
+    plain(`${ok ? '✓' : '✗'} ${trail.status} GET /api/audit/traces/${traceId}  [${DEMO_USERS.admin.email}]`);
+    plain(`    the audit trail of the sandboxed execution, by its correlation id (gateway → audit queue → audit-writer)`);
+    for (const e of trail.events) {
+      const decision = e.decision as { allow?: boolean; reasons?: string[] } | null;
+      plain(
+        `    → event ${String(e.event_id)}: ${String(e.method)} ${String(e.path)} ${String(e.status)} route ${String(e.route_id)}, user ${String(e.user_id)}, sandbox_routed ${String(e.sandbox_routed)}, upstream ${String(e.upstream)}, decision ${decision ? `${decision.allow ? 'allow' : 'deny'} (${(decision.reasons ?? []).join('; ')})` : 'none'}`,
+      );
+    }
+  } else {
+    failures++;
+    plain('✗ the sandboxed execution carried no X-Correlation-ID: no audit trail to show');
+  }
+  return { walk, results, traceId, failures };
+}
+
+function printTable(services: RunningService[], infra: Infra): void {
+  say('\n── services ──────────────────────────────────────────────────────────────────');
+  const rows: Array<[string, string, string, string]> = [
+    ...services.map((s) => [s.spec.name, `http://localhost:${s.spec.port}`, `pid ${s.child.pid ?? '?'}`, SERVICES.find((x) => x.name === s.spec.name)?.role ?? ''] as [string, string, string, string]),
+    ...DEMO_UPSTREAMS.map((u) => [u.name, `http://localhost:${u.port}`, `pid ${process.pid}`, `demo upstream: ${u.role}`] as [string, string, string, string]),
+    ['postgresql', infra.postgresNote, '', 'databases identity, audit, gateway'],
+    ['redis', infra.redisNote, '', 'audit queue, revocations, rate limits, budgets'],
   ];
-  const stop = () => {
-    for (const s of services) s.child.kill('SIGTERM');
+  for (const [name, url, pid, role] of rows) plain(`  ${name.padEnd(16)} ${url.padEnd(Math.max(...rows.map((r) => r[1].length)) + 1)} ${pid.padEnd(10)} ${role}`);
+  plain(`\n  gateway admin API  http://localhost:${GATEWAY_PORT}/__gateway/admin (routes, versions, apply, discovery)`);
+  plain(`  upstream health    http://localhost:${GATEWAY_PORT}/__gateway/health/upstreams`);
+  plain(`  demo secrets       gateway client ${GATEWAY_CLIENT_SECRET}, audit-writer client ${AUDIT_WRITER_SECRET},`);
+  plain(`                     UPSTREAM_SIGNING_SECRET ${UPSTREAM_SIGNING_SECRET} (demo values, not for production)`);
+}
+
+function printCurls(walk: Walk, results: StepResult[], traceId: string | null): void {
+  say(`\n── try it (tokens valid ${TOKEN_TTL_SECONDS / 3600} h; every command below was just run) ───────────────────`);
+  plain('# paste into a shell first (a fresh token: curl -s localhost:3333/oauth/token -d grant_type=password -d client_id=console -d username=… -d password=…):');
+  for (const [key, u] of Object.entries(DEMO_USERS)) {
+    plain(`# ${u.email}: ${u.note}`);
+    plain(`export ${u.variable}='${walk.tokens[key as DemoUserKey]}'`);
+  }
+  plain('');
+  for (const r of results.filter((x) => x.step.print)) {
+    plain(`# ${r.step.title} → ${r.status}`);
+    plain(curlOf(r.step));
+  }
+  if (traceId) {
+    const step = traceStep(traceId);
+    plain(`# ${step.title} (the sandboxed execution above; any response's X-Correlation-ID works: curl -i)`);
+    plain(curlOf(step));
+  }
+  plain('# the live route table (admin API); what route discovery proposes from the backends\' /openapi.json; the upstreams as the gateway probes them');
+  plain(`curl -s localhost:${GATEWAY_PORT}/__gateway/admin/routes -H "authorization: Bearer $ADMIN"`);
+  plain(`curl -s localhost:${GATEWAY_PORT}/__gateway/admin/discovery/proposals -H "authorization: Bearer $ADMIN"`);
+  plain(`curl -s localhost:${GATEWAY_PORT}/__gateway/health/upstreams`);
+  say('\nCtrl-C stops the stack.');
+}
+
+async function main(): Promise<number> {
+  await ensurePortsFree([...SERVICES, ...DEMO_UPSTREAMS]);
+  const infra = await resolveInfra(process.env, say);
+  const services: RunningService[] = [];
+  let upstreams: { close(): Promise<void> } | undefined;
+  let stopping: Promise<void> | undefined;
+  // The one-off command (seed, apply, budget) running now, if any: stopping ends it first.
+  const setup = new AbortController();
+  let command: Promise<string> | undefined;
+  const run = (args: readonly string[], env: Record<string, string>) => (command = runCommand(args, env, setup.signal));
+  // The gateway first (it flushes its last audit events), the audit-writer last (it writes them).
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      setup.abort();
+      await command?.catch(() => undefined);
+      const byName = (n: string) => services.filter((s) => s.spec.name === n);
+      for (const group of [byName('gateway'), [...byName('identity'), ...byName('policy-sidecar')], byName('audit-writer')]) {
+        await Promise.all(
+          group.map(async (s) => {
+            const failed = await stopService(s);
+            if (failed) process.stderr.write(`npm start: ${s.spec.name} ended with ${failed} while stopping\n`);
+          }),
+        );
+      }
+      await upstreams?.close();
+      await infra.stop();
+    })());
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    say('\nstopping…');
+    void stopAll().then(() => {
+      say(
+        infra.throwawayPostgres
+          ? 'stopped: every process npm start started has exited, the embedded PostgreSQL and its data directory are gone.'
+          : `stopped: every process npm start started has exited; the databases identity, audit and gateway stay on ${infra.postgresNote} for the next run.`,
+      );
+      process.exit(0);
+    });
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   try {
+    upstreams = await startDemoUpstreams(UPSTREAM_SIGNING_SECRET);
+    const env = environments(infra);
+    say('seeding identity (infra/seed/demo.json)…');
+    plain(await run(['apps/identity/src/cli.ts', 'seed'], env.identity));
+    // Budgets start the month at 0 spent, so every run tells the same story (the paying agent's first execution passes, the second is refused).
+    say(`applying the demo routes (${ROUTES_FILE}) and budgets through the gateway CLI…`);
+    plain((await run(['apps/gateway/src/cli.ts', 'apply', ROUTES_FILE, '--activate'], env.gateway)).trim());
+    for (const { agent, cap } of Object.values(DEMO_BUDGETS)) {
+      plain((await run(['apps/gateway/src/cli.ts', 'budget', agent, String(cap), 'acme', '--reset-spend'], env.gateway)).trim());
+    }
+    if (interrupted) return forever();
+
+    say('starting identity, policy-sidecar, audit-writer, gateway…');
+    SERVICES.forEach((s, i) => {
+      const spec = {
+        name: s.name,
+        entry: `apps/${s.name}/src/main.ts`,
+        port: s.port,
+        env: env[s.name],
+        // As in its image: a fixed young generation keeps GC out of the decision latency tail.
+        nodeFlags: s.name === 'policy-sidecar' ? ['--min-semi-space-size=64', '--max-semi-space-size=64'] : [],
+      };
+      services.push(startService(spec, i));
+    });
     await Promise.all(services.map((s) => waitReady(s)));
+    if (interrupted) return forever();
+    // A service that dies while the demo runs takes the stack down, with its name.
+    for (const s of services) {
+      s.child.once('exit', (code, signal) => {
+        if (interrupted) return;
+        process.stderr.write(`npm start: ${s.spec.name} exited (${signal ?? `code ${code}`}); stopping the stack\n`);
+        interrupted = true;
+        void stopAll().then(() => process.exit(1));
+      });
+    }
+
+    const { walk, results, traceId, failures } = await walkDemo();
+    printTable(services, infra);
+    printCurls(walk, results, traceId);
+    if (failures) say(`\n${failures} demo step(s) did not answer as expected (✗ above); the stack keeps running for a look.`);
+    return forever();
   } catch (err) {
-    stop();
+    // Stopped by a signal half-way: the signal handler finishes the job and exits.
+    if (interrupted) return forever();
+    await stopAll();
     throw err;
   }
-  const [identity, policy, audit] = services.map((s) => s.url) as [string, string, string];
-  await demo(identity, policy, audit);
-  say(`\nidentity ${identity}   policy-sidecar ${policy}   audit-writer ${audit}`);
-  say('credentials: see the seed output above (infra/seed/demo.json). Ctrl-C stops the stack.');
-  await Promise.all(services.map((s) => new Promise((r) => s.child.once('exit', r))));
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`npm start: ${(err as Error).message}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`npm start: ${err instanceof StartError ? err.message : ((err as Error).stack ?? String(err))}\n`);
+    process.exit(1);
+  },
+);

@@ -19,6 +19,19 @@ export interface RunningService {
   readonly child: ChildProcess;
 }
 
+/** SIGTERM (each service drains and exits 0), SIGKILL after `graceMs`; resolves with how it ended. */
+export async function stopService(service: RunningService, graceMs = 15_000): Promise<string | null> {
+  const { child } = service;
+  const ended = () => (child.exitCode === 0 ? null : child.exitCode !== null ? `code ${child.exitCode}` : `${child.signalCode}`);
+  if (child.exitCode !== null || child.signalCode !== null) return ended();
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+  return ended();
+}
+
 const COLORS = [36, 35, 33, 32];
 
 /** Starts an app with tsx, prefixing each of its log lines with its name. */
@@ -38,7 +51,7 @@ export function startService(spec: ServiceSpec, index: number): RunningService {
 }
 
 /** Resolves once GET /ready answers 200; rejects when the process dies or time runs out. */
-export async function waitReady(service: RunningService, timeoutMs = 60_000): Promise<void> {
+export async function waitReady(service: RunningService, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (service.child.exitCode !== null) throw new Error(`${service.spec.name} exited with code ${service.child.exitCode}`);
@@ -53,12 +66,14 @@ export async function waitReady(service: RunningService, timeoutMs = 60_000): Pr
   throw new Error(`${service.spec.name} was not ready after ${timeoutMs / 1000}s`);
 }
 
-/** Runs a one-off command (migrate, seed) to completion, returning its stdout. */
-export function runCommand(args: readonly string[], env: Record<string, string> = {}): Promise<string> {
+/** Runs a one-off command (migrate, seed) to completion, returning its stdout; `signal` ends it early (SIGTERM). */
+export function runCommand(args: readonly string[], env: Record<string, string> = {}, signal?: AbortSignal): Promise<string> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'], signal });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('exit', (code) => (code === 0 ? resolveRun(out) : reject(new Error(`${args.join(' ')} exited with ${code}`))));
+    // An abort also arrives as 'error'; 'exit' follows it and settles the promise.
+    child.on('error', () => undefined);
+    child.on('exit', (code, sig) => (code === 0 ? resolveRun(out) : reject(new Error(`${args.join(' ')} exited with ${sig ?? `code ${code}`}`))));
   });
 }

@@ -42,6 +42,13 @@ export async function setBudgetCap(db: Kysely<BudgetSchema>, agentId: string, te
     .execute();
 }
 
+/** Forgets an agent's spend of the current month, in PostgreSQL and in Redis (for demos and support cases). */
+export async function resetMonthSpend(db: Kysely<BudgetSchema>, redis: Redis, prefix: string, agentId: string): Promise<void> {
+  const month = monthOf();
+  await db.deleteFrom('agent_spend').where('agent_id', '=', agentId).where('month', '=', month).execute();
+  await redis.del(`${prefix}budget:${agentId}:${month}`);
+}
+
 const MONTH_MS = 40 * 24 * 3600 * 1000;
 
 function monthOf(now = new Date()): string {
