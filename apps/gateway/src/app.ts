@@ -161,7 +161,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       cache: new DecisionCache(config.POLICY_CACHE_TTL_MS),
       budgetState: (agent) => budgets.state(agent),
       reasonsVisibleTo: config.POLICY_REASONS_ROLES,
-      decisions: metrics.counter('gateway_policy_decisions_total', 'Policy decisions by result'),
+      decisions: metrics.counter('gateway_policy_decisions_total', 'Policy decisions by result and decision-cache hit or miss'),
     }),
     rateLimitStage({ redis, prefix: config.GATEWAY_REDIS_PREFIX, limited: metrics.counter('gateway_rate_limited_total', 'Requests refused by a rate limit, by route') }),
     budgetStage({ budgets }),

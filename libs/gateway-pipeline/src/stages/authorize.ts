@@ -74,12 +74,12 @@ export function authorizeStage(deps: AuthorizeDeps): Stage {
         } catch (err) {
           if (!(err instanceof PolicyUnavailableError)) throw err;
           if (route.failure.policy === 'open') {
-            deps.decisions?.inc({ result: 'degraded' });
+            deps.decisions?.inc({ result: 'degraded', cache: 'miss' });
             ctx.decision = { allow: true, reasons: [`policy unavailable: ${err.message}`], policy: null, decision_id: null, enforcement: 'degraded' };
             ctx.res.setHeader('X-Policy-Enforcement', 'degraded');
             return;
           }
-          deps.decisions?.inc({ result: 'unavailable' });
+          deps.decisions?.inc({ result: 'unavailable', cache: 'miss' });
           ctx.errorCode = 'policy_unavailable';
           throw new HttpProblem(503, 'the policy service cannot be reached; try again later', { headers: { 'Retry-After': retryAfter } });
         }
@@ -91,7 +91,7 @@ export function authorizeStage(deps: AuthorizeDeps): Stage {
           decision_id: decision.decisionId,
           enforcement: decision.cached ? 'cached' : 'enforced',
         };
-        deps.decisions?.inc({ result: result.allow ? 'allow' : 'deny' });
+        deps.decisions?.inc({ result: result.allow ? 'allow' : 'deny', cache: decision.cached ? 'hit' : 'miss' });
         if (!result.allow) {
           // A denial for the budget alone is no policy internal: answer it as the budget guard does.
           const budget = ctx.budget;

@@ -188,4 +188,20 @@ describe('gateway pipeline: authenticated, authorized, proxied', () => {
     expect(anon).toHaveLength(1);
     expect(anon[0]).toMatchObject({ status: 401, error_code: 'unauthenticated', user_id: null });
   });
+
+  it('counts requests, decisions and refusals in /metrics', async () => {
+    const token = await stack.token('analyst@cloudstack.example');
+    for (let i = 0; i < 3; i++) await call('/api/v1/agents', { token });
+    // The identity client adds its cache counts to the registry once a second.
+    let text = '';
+    for (let i = 0; i < 30 && !/identity_introspection_cache_total\{result="hit"\}/.test(text); i++) {
+      text = await (await fetch(`${stack.gatewayUrl}/metrics`)).text();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(text).toMatch(/^gateway_requests_total\{route="agents.list",status="200"\} \d+$/m);
+    expect(text).toMatch(/^gateway_policy_decisions_total\{cache="hit",result="allow"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^gateway_rate_limited_total\{route="agents.limited"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^gateway_request_duration_seconds_count\{route="agents.list"\} \d+$/m);
+    expect(text).toMatch(/^identity_introspection_cache_total\{result="hit"\} [1-9]\d*$/m);
+  });
 });
