@@ -374,7 +374,7 @@ export function formatTime(c: Civil, layout: string): string {
 }
 
 function parseErr(value: string, layout: string, elem: string, rest: string, msg = ''): BuiltinError {
-  return new BuiltinError(`parsing time ${JSON.stringify(value)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(rest)} as ${JSON.stringify(elem)}${msg}`);
+  return new BuiltinError(`parsing time ${goQuote(value)} as ${goQuote(layout)}: cannot parse ${goQuote(rest)} as ${goQuote(elem)}${msg}`);
 }
 
 /** Go's time.Parse: returns Unix nanoseconds. Without zone information the time is UTC. */
@@ -398,7 +398,7 @@ export function parseTime(layout: string, value: string, defaultZone: Zone = UTC
   };
   const num = (re: RegExp, elem: string, lo: number, hi: number, what: string): number => {
     const n = Number(take(re, elem));
-    if (n < lo || n > hi) throw new BuiltinError(`parsing time ${JSON.stringify(value)}: ${what} out of range`);
+    if (n < lo || n > hi) throw new BuiltinError(`parsing time ${goQuote(value)}: ${what} out of range`);
     return n;
   };
   for (const ch of parseLayout(layout)) {
@@ -513,7 +513,7 @@ export function parseTime(layout: string, value: string, defaultZone: Zone = UTC
       }
     }
   }
-  if (rest.length > 0) throw new BuiltinError(`parsing time ${JSON.stringify(value)}: extra text: ${JSON.stringify(rest)}`);
+  if (rest.length > 0) throw new BuiltinError(`parsing time ${goQuote(value)}: extra text: ${goQuote(rest)}`);
   if (pm !== undefined) {
     if (pm && hour < 12) hour += 12;
     else if (!pm && hour === 12) hour = 0;
@@ -521,7 +521,7 @@ export function parseTime(layout: string, value: string, defaultZone: Zone = UTC
   let days: number;
   if (yday >= 0) days = daysFromCivil(year, 1, 1) + yday - 1;
   else {
-    if (day > daysInMonth(year, month)) throw new BuiltinError(`parsing time ${JSON.stringify(value)}: day out of range`);
+    if (day > daysInMonth(year, month)) throw new BuiltinError(`parsing time ${goQuote(value)}: day out of range`);
     days = daysFromCivil(year, month, day);
   }
   const localSecs = BigInt(days) * 86400n + BigInt(hour * 3600 + minute * 60 + second);
@@ -563,10 +563,31 @@ const UNITS: Record<string, bigint> = {
   h: 3600n * NS_PER_S,
 };
 
-/** Go's time.ParseDuration ("1h30m", "-1.5s", "300ms"). */
+/**
+ * The time package's own quote(): ASCII as Go would print it, with `"` and `\` escaped; control
+ * characters and every byte of a non-ASCII character as \xNN (not strconv.Quote's \u escapes).
+ */
+function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x20 || c >= 0x80) {
+      for (const b of new TextEncoder().encode(ch)) out += `\\x${b.toString(16).padStart(2, '0')}`;
+    } else out += ch === '"' || ch === '\\' ? `\\${ch}` : ch;
+  }
+  return out + '"';
+}
+
+const TWO_63 = 2n ** 63n;
+
+/**
+ * Go's time.ParseDuration ("1h30m", "-1.5s", "300ms"), limits included: magnitudes are unsigned
+ * and may reach 2^63 while summing, so -2^63ns (the least int64) parses and 2^63ns does not;
+ * a fraction adds float64(f) * (unit / scale), truncated, as Go computes it.
+ */
 export function parseDuration(s: string): bigint {
   const orig = s;
-  const bad = (): BuiltinError => new BuiltinError(`time: invalid duration ${JSON.stringify(orig)}`);
+  const bad = (): BuiltinError => new BuiltinError(`time: invalid duration ${goQuote(orig)}`);
   let neg = false;
   if (s[0] === '-' || s[0] === '+') {
     neg = s[0] === '-';
@@ -576,19 +597,62 @@ export function parseDuration(s: string): bigint {
   if (s === '') throw bad();
   let total = 0n;
   while (s !== '') {
-    const m = /^(\d*)(?:\.(\d*))?/.exec(s)!;
-    if (m[0] === '' || m[0] === '.') throw bad();
-    s = s.slice(m[0].length);
-    const u = /^[^\d.]+/.exec(s);
-    if (!u) throw new BuiltinError(`time: missing unit in duration ${JSON.stringify(orig)}`);
-    const unit = UNITS[u[0]];
-    if (unit === undefined) throw new BuiltinError(`time: unknown unit ${JSON.stringify(u[0])} in duration ${JSON.stringify(orig)}`);
-    s = s.slice(u[0].length);
-    const int = BigInt(m[1] || '0');
-    const frac = m[2] ?? '';
-    total += int * unit;
-    if (frac) total += (BigInt(frac) * unit) / 10n ** BigInt(frac.length);
+    if (!(s[0] === '.' || isAsciiDigit(s[0]!))) throw bad();
+    // leadingInt: fails once the value would pass 2^63.
+    let i = 0;
+    let v = 0n;
+    for (; i < s.length && isAsciiDigit(s[i]!); i++) {
+      if (v > TWO_63 / 10n) throw bad();
+      v = v * 10n + BigInt(s.charCodeAt(i) - 48);
+      if (v > TWO_63) throw bad();
+    }
+    const pre = i > 0;
+    s = s.slice(i);
+    // leadingFraction: past int64 precision further digits are skipped, not an error.
+    let f = 0n;
+    let scale = 1;
+    let post = false;
+    if (s[0] === '.') {
+      s = s.slice(1);
+      let j = 0;
+      let overflow = false;
+      for (; j < s.length && isAsciiDigit(s[j]!); j++) {
+        if (overflow) continue;
+        if (f > (TWO_63 - 1n) / 10n) {
+          overflow = true;
+          continue;
+        }
+        const y = f * 10n + BigInt(s.charCodeAt(j) - 48);
+        if (y > TWO_63) {
+          overflow = true;
+          continue;
+        }
+        f = y;
+        scale *= 10;
+      }
+      post = j > 0;
+      s = s.slice(j);
+    }
+    if (!pre && !post) throw bad();
+    let k = 0;
+    while (k < s.length && s[k] !== '.' && !isAsciiDigit(s[k]!)) k++;
+    if (k === 0) throw new BuiltinError(`time: missing unit in duration ${goQuote(orig)}`);
+    const u = s.slice(0, k);
+    s = s.slice(k);
+    const unit = UNITS[u];
+    if (unit === undefined) throw new BuiltinError(`time: unknown unit ${goQuote(u)} in duration ${goQuote(orig)}`);
+    if (v > TWO_63 / unit) throw bad();
+    v *= unit;
+    if (f > 0n) {
+      v += BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
+      if (v > TWO_63) throw bad();
+    }
+    total += v;
+    if (total > TWO_63) throw bad();
   }
+  if (neg) return -total;
   if (total > MAX_NS) throw bad();
-  return neg ? -total : total;
+  return total;
 }
+
+const isAsciiDigit = (c: string): boolean => c >= '0' && c <= '9';

@@ -14,8 +14,15 @@ import { RegoObject, fromJSON, toJSON, type Value } from '../value';
 
 type Obj = { [k: string]: Json };
 
-function located(e: unknown, what = 'GraphQL string'): BuiltinError {
-  if (e instanceof GraphQLError) return new BuiltinError(`${e.message.replace(/\.$/, '')} in ${what} at location ${e.line}:${e.col}`);
+/**
+ * OPA's "<message> in GraphQL string at location L:C". Parse errors keep gqlparser's text as is;
+ * validation errors lose their final period (OPA trims the ".\n" of gqlparser's error list).
+ */
+function located(e: unknown, validation = false): BuiltinError {
+  if (e instanceof GraphQLError) {
+    const msg = validation ? e.message.replace(/\.$/, '') : e.message;
+    return new BuiltinError(`${msg} in GraphQL string at location ${e.line}:${e.col}`);
+  }
   return e instanceof BuiltinError ? e : new BuiltinError(String((e as Error).message ?? e));
 }
 
@@ -84,7 +91,7 @@ function check(query: Obj, schema: Obj): void {
   try {
     validateQuery(s, query);
   } catch (e) {
-    throw located(e);
+    throw located(e, true);
   }
 }
 

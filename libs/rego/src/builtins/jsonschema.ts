@@ -6,9 +6,9 @@
  */
 import type { BuiltinRegistry } from './registry';
 import { BuiltinError } from './registry';
-import { regexTest } from './regex-engine';
+import { compileRegex, regexTest } from './regex-engine';
 import { termString } from './format';
-import { def, typeErr } from './utils';
+import { def } from './utils';
 import {
   BigNum,
   RegoObject,
@@ -28,38 +28,224 @@ interface SchemaError {
   readonly desc: string;
 }
 
-function operand(v: Value, pos: number): Value {
+/**
+ * OPA's astValueToJSONSchemaLoader: strings are raw JSON (checked first), objects and arrays are
+ * serialised; anything else is refused. Its errors carry no operand position.
+ */
+function operand(v: Value): Value {
   if (typeof v === 'string') {
     try {
       return parseJSON(v);
-    } catch (e) {
-      throw new BuiltinError(`operand ${pos}: ${(e as Error).message}`);
+    } catch {
+      throw new BuiltinError('invalid JSON string');
     }
   }
-  if (v instanceof RegoObject || typeof v === 'boolean') return v;
-  throw typeErr(pos, v, 'string', 'object', 'boolean');
+  if (v instanceof RegoObject || Array.isArray(v)) return v;
+  throw new BuiltinError('wrong type, expected string or object');
 }
 
-/** Schema checks gojsonschema performs when loading (the ones policies trip over). */
-function checkSchema(s: Value): void {
-  if (!(s instanceof RegoObject)) return;
-  const t = s.get('type');
-  const types = Array.isArray(t) ? (t as readonly Value[]) : t === undefined ? [] : [t];
-  for (const x of types) {
-    if (typeof x !== 'string' || !TYPES.includes(x)) {
-      throw new BuiltinError(`has a primitive type that is NOT VALID -- given: /${typeof x === 'string' ? x : termString(x)}/ Expected valid values are:[${TYPES.join(' ')}]`);
+/** gojsonschema's drafts; Hybrid (no or unknown $schema) accepts every draft's forms. */
+const DRAFT4 = 4;
+const DRAFT6 = 6;
+const DRAFT7 = 7;
+const HYBRID = 1000;
+const DRAFT_URLS: Record<string, number> = {
+  'http://json-schema.org/draft-04/schema': DRAFT4,
+  'http://json-schema.org/draft-06/schema': DRAFT6,
+  'http://json-schema.org/draft-07/schema': DRAFT7,
+};
+
+function fail(msg: string): never {
+  throw new BuiltinError(msg);
+}
+/** gojsonschema's invalidType; some call sites pass key and type the other way round, kept so. */
+function invalidType(expected: string, given: string): never {
+  return fail(`Invalid type. Expected: ${expected}, given: ${given}`);
+}
+const isNum = (v: Value | undefined): v is number | BigNum => typeof v === 'number' || v instanceof BigNum;
+const isInt = (v: Value | undefined): v is number | BigNum =>
+  (typeof v === 'number' && Number.isInteger(v)) || (v instanceof BigNum && v.scale === 0);
+const isSchemaNode = (v: Value): boolean => typeof v === 'boolean' || v instanceof RegoObject;
+
+/**
+ * gojsonschema's Compile: the schema checks of schema.go's parseSchema, in its order, failing on
+ * the first. Texts are its DefaultLocale's. A subschema with `$ref` is not read further, as there.
+ */
+function checkSchema(root: Value): void {
+  if (typeof root !== 'boolean' && !(root instanceof RegoObject)) fail('schema is invalid');
+  let draft = HYBRID;
+  if (root instanceof RegoObject && root.has('$schema')) {
+    const url = root.get('$schema');
+    if (typeof url !== 'string') fail('$schema must be of type string');
+    draft = DRAFT_URLS[(url as string).replace(/#$/, '')] ?? HYBRID;
+  }
+  parseSchema(root, draft);
+}
+
+function parseSchema(node: Value, draft: number): void {
+  if (draft >= DRAFT6 && typeof node === 'boolean') return;
+  if (!(node instanceof RegoObject)) return fail('Expected: valid schema, given: Invalid JSON');
+  const m = node;
+  const str = (key: string): void => {
+    if (m.has(key) && typeof m.get(key) !== 'string') invalidType('string', key);
+  };
+  const slice = (key: string): readonly Value[] => {
+    if (!m.has(key)) return [];
+    const v = m.get(key);
+    if (!Array.isArray(v)) fail(`${key} must be of an array`);
+    return v as readonly Value[];
+  };
+  const integer = (key: string): number | undefined => {
+    if (!m.has(key)) return undefined;
+    const v = m.get(key);
+    if (!isInt(v)) fail(`${key} must be of an integer`);
+    const n = toDouble(v!);
+    if (n < 0) fail(`${key} must be greater than or equal to 0`);
+    return n;
+  };
+  const subschema = (key: string): void => {
+    const v = m.get(key);
+    if (v === undefined) return;
+    if (!isSchemaNode(v)) fail(`${key} must be of an object`);
+    parseSchema(v, draft);
+  };
+
+  str(draft === DRAFT4 || (draft === HYBRID && m.has('id')) ? 'id' : '$id');
+  if (m.has('definitions')) {
+    const defs = m.get('definitions');
+    if (!(defs instanceof RegoObject)) invalidType('array of schemas', 'definitions');
+    for (const d of (defs as RegoObject).values()) {
+      if (!isSchemaNode(d)) invalidType('array of schemas', 'definitions');
+      parseSchema(d, draft);
     }
   }
-  for (const [k, v] of s.entries()) {
-    if (k === 'properties' || k === 'definitions' || k === 'patternProperties') {
-      if (v instanceof RegoObject) for (const sub of v.values()) checkSchema(sub);
-    } else if (k === 'items' || k === 'not' || k === 'additionalProperties' || k === 'additionalItems') {
-      if (Array.isArray(v)) (v as readonly Value[]).forEach(checkSchema);
-      else checkSchema(v);
-    } else if (k === 'allOf' || k === 'anyOf' || k === 'oneOf') {
-      if (Array.isArray(v)) (v as readonly Value[]).forEach(checkSchema);
+  str('title');
+  str('description');
+  if (m.has('$ref')) {
+    str('$ref');
+    return;
+  }
+  if (m.has('type')) {
+    const t = m.get('type');
+    const seen: string[] = [];
+    const add = (x: string): void => {
+      if (!TYPES.includes(x)) fail(`has a primitive type that is NOT VALID -- given: /${x}/ Expected valid values are:[${TYPES.join(' ')}]`);
+      if (seen.includes(x)) fail(`${x} type is duplicated`);
+      seen.push(x);
+    };
+    if (typeof t === 'string') add(t);
+    else if (Array.isArray(t)) {
+      for (const x of t as readonly Value[]) {
+        if (typeof x !== 'string') invalidType('type', 'string/array of strings');
+        add(x as string);
+      }
+    } else invalidType('type', 'string/array of strings');
+  }
+  if (m.has('properties')) {
+    const props = m.get('properties');
+    if (!(props instanceof RegoObject)) fail('properties must be of type object');
+    for (const v of (props as RegoObject).values()) parseSchema(v, draft);
+  }
+  if (m.has('additionalProperties')) {
+    const v = m.get('additionalProperties')!;
+    if (v instanceof RegoObject) parseSchema(v, draft);
+    else if (typeof v !== 'boolean') invalidType('boolean/valid schema', 'additionalProperties');
+  }
+  if (m.has('patternProperties')) {
+    const pp = m.get('patternProperties');
+    if (!(pp instanceof RegoObject)) invalidType('valid schema', 'patternProperties');
+    for (const [k, v] of (pp as RegoObject).entries()) {
+      if (typeof k === 'string') {
+        try {
+          compileRegex(k);
+        } catch {
+          fail(`Invalid regex pattern '${k}'`);
+        }
+      }
+      parseSchema(v, draft);
     }
   }
+  if (draft >= DRAFT6 && m.has('propertyNames')) {
+    const v = m.get('propertyNames')!;
+    if (!isSchemaNode(v)) invalidType('valid schema', 'patternProperties');
+    parseSchema(v, draft);
+  }
+  if (m.has('dependencies')) {
+    const deps = m.get('dependencies');
+    if (!(deps instanceof RegoObject)) fail('dependencies must be of type object');
+    for (const v of (deps as RegoObject).values()) {
+      if (Array.isArray(v)) {
+        for (const x of v as readonly Value[]) if (typeof x !== 'string') fail('dependency must be of type schema or array of strings');
+      } else if (isSchemaNode(v)) parseSchema(v, draft);
+      else fail('dependency must be of type schema or array of strings');
+    }
+  }
+  if (m.has('items')) {
+    const items = m.get('items')!;
+    if (Array.isArray(items)) {
+      for (const x of items as readonly Value[]) {
+        if (!isSchemaNode(x)) invalidType('valid schema/array of schemas', 'items');
+        parseSchema(x, draft);
+      }
+    } else if (isSchemaNode(items)) parseSchema(items, draft);
+    else invalidType('valid schema/array of schemas', 'items');
+  }
+  if (m.has('additionalItems')) {
+    const v = m.get('additionalItems')!;
+    if (v instanceof RegoObject) parseSchema(v, draft);
+    else if (typeof v !== 'boolean') invalidType('boolean/valid schema', 'additionalItems');
+  }
+  if (m.has('multipleOf')) {
+    const v = m.get('multipleOf');
+    if (!isNum(v)) invalidType('number', 'multipleOf');
+    if (toDouble(v!) <= 0) fail('multipleOf must be strictly greater than 0');
+  }
+  for (const [bound, exclusive] of [
+    ['minimum', 'exclusiveMinimum'],
+    ['maximum', 'exclusiveMaximum'],
+  ] as const) {
+    if (m.has(bound) && !isNum(m.get(bound))) fail(`${bound} must be of a number`);
+    if (!m.has(exclusive)) continue;
+    const x = m.get(exclusive);
+    if (draft === DRAFT4 || (draft === HYBRID && typeof x === 'boolean')) {
+      if (typeof x !== 'boolean') invalidType('boolean', exclusive);
+      if (!m.has(bound)) fail(`${exclusive} cannot be used without ${bound}`);
+    } else if (!isNum(x)) invalidType(draft === HYBRID ? 'boolean/number' : 'number', exclusive);
+  }
+  const minLength = integer('minLength');
+  const maxLength = integer('maxLength');
+  if (minLength !== undefined && maxLength !== undefined && minLength > maxLength) fail('minLength cannot be greater than maxLength');
+  str('pattern');
+  const pattern = m.get('pattern');
+  if (typeof pattern === 'string') {
+    try {
+      compileRegex(pattern);
+    } catch {
+      fail('pattern must be a valid regex');
+    }
+  }
+  str('format');
+  const minProps = integer('minProperties');
+  const maxProps = integer('maxProperties');
+  if (minProps !== undefined && maxProps !== undefined && minProps > maxProps) fail('minProperties cannot be greater than maxProperties');
+  const required: string[] = [];
+  for (const r of slice('required')) {
+    if (typeof r !== 'string') invalidType('string', 'required');
+    if (required.includes(r as string)) fail('required items must be unique');
+    required.push(r as string);
+  }
+  integer('minItems');
+  integer('maxItems');
+  if (m.has('uniqueItems') && typeof m.get('uniqueItems') !== 'boolean') fail('uniqueItems must be of a boolean');
+  if (draft >= DRAFT6 && m.has('contains')) parseSchema(m.get('contains')!, draft);
+  const seenEnum: Value[] = [];
+  for (const e of slice('enum')) {
+    if (seenEnum.some((x) => equal(x, e))) fail('enum items must be unique');
+    seenEnum.push(e);
+  }
+  for (const key of ['oneOf', 'anyOf', 'allOf']) for (const v of slice(key)) parseSchema(v, draft);
+  subschema('not');
+  if (draft >= DRAFT7) for (const key of ['if', 'then', 'else']) subschema(key);
 }
 
 function typeOf(v: Value): string {
@@ -186,18 +372,19 @@ function validate(root: Value, schema: Value, doc: Value, path: string[], errs: 
 }
 
 export function register(r: BuiltinRegistry): void {
+  // Every failure is an answer here, prefixed as OPA prefixes gojsonschema's errors.
   def(r, 'json.verify_schema', 1, (args) => {
     try {
-      checkSchema(operand(args[0]!, 1));
+      checkSchema(operand(args[0]!));
       return [true, null];
     } catch (e) {
-      if (e instanceof BuiltinError) return [false, e.message];
+      if (e instanceof BuiltinError) return [false, `jsonschema: ${e.message}`];
       throw e;
     }
   });
   def(r, 'json.match_schema', 2, (args) => {
-    const doc = operand(args[0]!, 1);
-    const schema = operand(args[1]!, 2);
+    const doc = operand(args[0]!);
+    const schema = operand(args[1]!);
     checkSchema(schema);
     const errs: SchemaError[] = [];
     validate(schema, schema, doc, [], errs);

@@ -18,45 +18,56 @@ import {
   type Zone,
 } from './gotime';
 import { def, intArg, stringArg, typeErr } from './utils';
-import { BigNum, fromBigInt, toBigInt, toDouble, type Value } from '../value';
+import { BigNum, fromBigInt, toBigInt, type Value } from '../value';
 
 function inRange(ns: bigint): bigint {
   if (ns < MIN_NS || ns > MAX_NS) throw new BuiltinError('time outside of valid range');
   return ns;
 }
 
-/** A number of nanoseconds as int64; fractions truncate (big.Float.Int64). */
+/**
+ * A number of nanoseconds as int64. OPA takes big.Float.Int64 and insists on an exact answer, so
+ * fractions fail just as out-of-range numbers do: both are "timestamp too big".
+ */
 function nsOf(v: Value, pos: number): bigint {
-  let ns: bigint;
-  if (typeof v === 'number') ns = BigInt(Math.trunc(v));
-  else if (v instanceof BigNum) ns = toBigInt(v) ?? BigInt(Math.trunc(toDouble(v)));
-  else throw typeErr(pos, v, 'number');
-  if (ns < MIN_NS || ns > MAX_NS) throw new BuiltinError('timestamp too big');
+  if (typeof v !== 'number' && !(v instanceof BigNum)) throw typeErr(pos, v, 'number');
+  const ns = toBigInt(v);
+  if (ns === undefined || ns < MIN_NS || ns > MAX_NS) throw new BuiltinError('timestamp too big');
   return ns;
 }
 
-/** `ns` or `[ns, tz]` or `[ns, tz, layout]` (tzTime). */
-function tzTime(v: Value, pos = 1): { ns: bigint; zone: Zone; layout?: string } {
+/** The layout names OPA's acceptedTimeFormats resolves; any other string is a layout itself. */
+const ACCEPTED_LAYOUTS = ['ANSIC', 'UnixDate', 'RubyDate', 'RFC822', 'RFC822Z', 'RFC850', 'RFC1123', 'RFC1123Z', 'RFC3339', 'RFC3339Nano'];
+const layoutFor = (name: string): string => (ACCEPTED_LAYOUTS.includes(name) ? NAMED_LAYOUTS[name]! : name);
+
+const TZ_TIME = 'either number (ns) or [number (ns), string (tz)]';
+
+/**
+ * `ns` or `[ns, tz]` or `[ns, tz, layout]` (OPA's tzTime). Elements past the third are ignored,
+ * and every operand error names operand 1, as OPA's do.
+ */
+function tzTime(v: Value): { ns: bigint; zone: Zone; layout?: string } {
   if (Array.isArray(v)) {
     const a = v as readonly Value[];
-    if (a.length < 1 || a.length > 3) throw new BuiltinError('array should have 1 to 3 elements');
-    const ns = nsOf(a[0]!, pos);
+    if (a.length === 0) throw typeErr(1, v, TZ_TIME);
+    const ns = nsOf(a[0]!, 1);
     let zone = UTC;
     if (a.length >= 2) {
       const tz = a[1]!;
-      if (typeof tz !== 'string') throw new BuiltinError('timezone must be a string');
+      if (typeof tz !== 'string') throw typeErr(1, tz, 'string');
       zone = loadZone(tz);
     }
     let layout: string | undefined;
-    if (a.length === 3) {
+    if (a.length >= 3) {
       const l = a[2]!;
-      if (typeof l !== 'string') throw new BuiltinError('layout must be a string');
-      layout = NAMED_LAYOUTS[l] ?? l;
+      if (typeof l !== 'string') throw typeErr(1, l, 'string');
+      // An empty layout is OPA's "none given": RFC3339Nano.
+      layout = l === '' ? undefined : layoutFor(l);
     }
     return { ns, zone, layout };
   }
-  if (typeof v === 'number' || v instanceof BigNum) return { ns: nsOf(v, pos), zone: UTC };
-  throw typeErr(pos, v, 'number', 'array');
+  if (typeof v === 'number' || v instanceof BigNum) return { ns: nsOf(v, 1), zone: UTC };
+  throw typeErr(1, v, TZ_TIME);
 }
 
 export function register(r: BuiltinRegistry): void {
@@ -64,7 +75,7 @@ export function register(r: BuiltinRegistry): void {
   def(r, 'time.parse_ns', 2, (args) => {
     const layout = stringArg(args, 0);
     const value = stringArg(args, 1);
-    return fromBigInt(inRange(parseTime(layout, value)));
+    return fromBigInt(inRange(parseTime(layoutFor(layout), value)));
   });
   def(r, 'time.parse_rfc3339_ns', 1, (args) =>
     fromBigInt(inRange(parseTime(NAMED_LAYOUTS['RFC3339']!, stringArg(args, 0)))),
@@ -103,8 +114,8 @@ export function register(r: BuiltinRegistry): void {
     return fromBigInt(inRange(secs * NS_PER_S + BigInt(c.nanos)));
   });
   def(r, 'time.diff', 2, ([a, b]) => {
-    const t1 = tzTime(a!, 1);
-    const t2 = tzTime(b!, 2);
+    const t1 = tzTime(a!);
+    const t2 = tzTime(b!);
     // Both seen in the first time's zone; earlier first (icza/gox, as OPA does).
     const [x, y] = t1.ns <= t2.ns ? [t1.ns, t2.ns] : [t2.ns, t1.ns];
     const c1 = toCivil(x, t1.zone);

@@ -31,6 +31,52 @@ const time: Row[] = [
   ['time.format', '[[1670006453141828752, "Asia/Kolkata", "RFC1123Z"]]', '"Sat, 03 Dec 2022 00:10:53 +0530"'],
   ['time.format', '[[1670006453141828752, "UTC", "Monday 2 January 06 3:04:05.000 PM"]]', '"Friday 2 December 22 6:40:53.141 PM"'],
   ['time.format', '[[0, "Nowhere/City"]]', { error: 'unknown time zone Nowhere/City', code: BUILTIN }],
+  // int64 limits: OPA's toSafeUnixNano bounds parsed times by time.Unix(0, MinInt64/MaxInt64).
+  ['time.parse_rfc3339_ns', '["2262-04-11T23:47:16.854775807Z"]', '9223372036854775807'],
+  ['time.parse_rfc3339_ns', '["2262-04-12T00:47:16.854775807+01:00"]', '9223372036854775807'],
+  ['time.parse_rfc3339_ns', '["2262-04-11T23:47:16.854775807999Z"]', '9223372036854775807'],
+  ['time.parse_rfc3339_ns', '["2262-04-11T23:47:16.854775807-00:01"]', { error: 'time.parse_rfc3339_ns: time outside of valid range', code: BUILTIN }],
+  ['time.parse_rfc3339_ns', '["1677-09-21T00:12:43.1452241915Z"]', { error: 'time outside of valid range', code: BUILTIN }],
+  ['time.parse_rfc3339_ns', '["0001-01-01T00:00:00Z"]', { error: 'time outside of valid range', code: BUILTIN }],
+  ['time.parse_ns', '["2006-01-02T15:04:05.999999999Z07:00", "2262-04-11T23:47:16.854775807Z"]', '9223372036854775807'],
+  ['time.parse_ns', '["2006-01-02T15:04:05.999999999Z07:00", "1677-09-21T00:12:43.145224192Z"]', '-9223372036854775808'],
+  ['time.parse_ns', '["2006-01-02T15:04:05.999999999Z07:00", "2262-04-11T23:47:16.854775808Z"]', { error: 'time.parse_ns: time outside of valid range', code: BUILTIN }],
+  ['time.parse_ns', '["2006-01-02", "9999-12-31"]', { error: 'time outside of valid range', code: BUILTIN }],
+  // A layout without a year parses as year 0, outside the range too.
+  ['time.parse_ns', '["Jan _2 15:04:05", "Apr 11 23:47:16"]', { error: 'time outside of valid range', code: BUILTIN }],
+  // Only OPA's acceptedTimeFormats names stand for layouts; others are layouts themselves.
+  ['time.parse_ns', '["RFC3339", "2262-04-11T23:47:16Z"]', '9223372036000000000'],
+  ['time.parse_ns', '["RFC822Z", "02 Jan 06 15:04 -0700"]', '1136239440000000000'],
+  ['time.parse_ns', '["Kitchen", "3:04PM"]', { error: 'parsing time "3:04PM" as "Kitchen": cannot parse "3:04PM" as "Kitchen"', code: BUILTIN }],
+  ['time.format', '[[1, "UTC", "Kitchen"]]', '"Kitchen"'],
+  ['time.format', '[[1, "UTC", ""]]', '"1970-01-01T00:00:00.000000001Z"'],
+  // Go's ParseDuration sums magnitudes as uint64 up to 2^63: the least int64 parses, its negation does not.
+  ['time.parse_duration_ns', '["9223372036854775807ns"]', '9223372036854775807'],
+  ['time.parse_duration_ns', '["-9223372036854775808ns"]', '-9223372036854775808'],
+  ['time.parse_duration_ns', '["-2562047h47m16.854775808s"]', '-9223372036854775808'],
+  ['time.parse_duration_ns', '["-9223372036854775807ns1ns"]', '-9223372036854775808'],
+  ['time.parse_duration_ns', '["9223372036854775808ns"]', { error: 'time.parse_duration_ns: time: invalid duration "9223372036854775808ns"', code: BUILTIN }],
+  ['time.parse_duration_ns', '["2562047h47m16.854775808s"]', { error: 'time: invalid duration "2562047h47m16.854775808s"', code: BUILTIN }],
+  ['time.parse_duration_ns', '["-9223372036854775809ns"]', { error: 'time: invalid duration "-9223372036854775809ns"', code: BUILTIN }],
+  ['time.parse_duration_ns', '["-9223372036854775807ns2ns"]', { error: 'time: invalid duration "-9223372036854775807ns2ns"', code: BUILTIN }],
+  ['time.parse_duration_ns', '["2562048h"]', { error: 'time: invalid duration "2562048h"', code: BUILTIN }],
+  // Fraction digits past int64 precision are dropped, not an overflow.
+  ['time.parse_duration_ns', '["9223372036854775807.5ns"]', '9223372036854775807'],
+  ['time.parse_duration_ns', '["0.92233720368547758079999s"]', '922337203'],
+  ['time.parse_duration_ns', '[".5s"]', '500000000'],
+  ['time.parse_duration_ns', '["1.h"]', '3600000000000'],
+  ['time.parse_duration_ns', '[".s"]', { error: 'time: invalid duration ".s"', code: BUILTIN }],
+  ['time.parse_duration_ns', '["1.5.5s"]', { error: 'time: missing unit in duration "1.5.5s"', code: BUILTIN }],
+  // The time package quotes non-ASCII bytes as \xNN.
+  ['time.parse_duration_ns', '["1µx"]', { error: 'time: unknown unit "\\xc2\\xb5x" in duration "1\\xc2\\xb5x"', code: BUILTIN }],
+  ['time.parse_duration_ns', '["1.5µs"]', '1500'],
+  // Timestamps must be exact int64s: big.Float.Int64 is not Exact for fractions either.
+  ['time.date', '[1.5]', { error: 'time.date: timestamp too big', code: BUILTIN }],
+  ['time.clock', '[[-9223372036854775808, "UTC"]]', '[0, 12, 43]'],
+  ['time.date', '[9223372036854775807]', '[2262, 4, 11]'],
+  ['time.date', '[9223372036854775808]', { error: 'timestamp too big', code: BUILTIN }],
+  ['time.date', '[[]]', { error: 'time.date: operand 1 must be either number (ns) or [number (ns), string (tz)] but got array', code: 'eval_type_error' }],
+  ['time.diff', '[0, [0, 5]]', { error: 'time.diff: operand 1 must be string but got number', code: 'eval_type_error' }],
 ];
 
 const units: Row[] = [

@@ -8,6 +8,8 @@ export interface Token {
   readonly value: string;
   readonly line: number;
   readonly col: number;
+  /** The lexer's own message for an Invalid token, raised only if the parser consumes it. */
+  readonly error?: string;
 }
 
 /** gqlparser's Kind.String(). */
@@ -32,27 +34,62 @@ export class GraphQLError extends Error {
 
 const PUNCT = new Set(['!', '$', '&', '(', ')', ':', '=', '@', '[', ']', '{', '|', '}']);
 
+/**
+ * gqlparser's blockStringValue. Unlike the spec's algorithm, its common indent counts the first
+ * line too, so `"""a\n  b"""` keeps b's indent; blank means spaces and tabs only.
+ */
 function blockValue(raw: string): string {
-  const lines = raw.replace(/\\"""/g, '"""').split(/\r\n|\n|\r/);
-  let common: number | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const l = lines[i]!;
-    const indent = l.length - l.replace(/^[ \t]*/, '').length;
-    if (indent < l.length && (common === undefined || indent < common)) common = indent;
+  const lines = raw.split('\n');
+  const blank = (l: string): boolean => /^[ \t]*$/.test(l);
+  let common = Infinity;
+  for (const l of lines) {
+    if (blank(l)) continue;
+    common = Math.min(common, l.length - l.replace(/^[ \t]*/, '').length);
+    if (common === 0) break;
   }
-  if (common) for (let i = 1; i < lines.length; i++) lines[i] = lines[i]!.slice(common);
-  while (lines.length && lines[0]!.trim() === '') lines.shift();
-  while (lines.length && lines[lines.length - 1]!.trim() === '') lines.pop();
+  if (common !== Infinity) for (let i = 1; i < lines.length; i++) lines[i] = lines[i]!.slice(common);
+  while (lines.length && blank(lines[0]!)) lines.shift();
+  while (lines.length && blank(lines[lines.length - 1]!)) lines.pop();
   return lines.join('\n');
 }
 
+/**
+ * Columns count code points, as gqlparser counts runes; for all-BMP input that is the UTF-16
+ * offset, so the per-offset table is only built when the source has surrogate pairs.
+ */
+function runeIndex(src: string): (i: number) => number {
+  if (!/[\ud800-\udbff]/.test(src)) return (i) => i;
+  const at = new Int32Array(src.length + 1);
+  let n = 0;
+  for (let i = 0; i < src.length; i++) {
+    at[i] = n;
+    const c = src.charCodeAt(i);
+    if (c < 0xdc00 || c > 0xdfff) n++;
+  }
+  at[src.length] = n;
+  return (i) => at[i]!;
+}
+
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+const u4 = (c: number): string => `"\\u${String(c).padStart(4, '0')}"`;
+
+/**
+ * Lexes the whole source. Like gqlparser's ReadToken, a lexing failure yields one Invalid token
+ * placed where the scan stopped (its message kept in `error`); no token follows it.
+ */
 export function tokenize(src: string): Token[] {
   const out: Token[] = [];
+  const rune = runeIndex(src);
   let i = 0;
   let line = 1;
   let lineStart = 0;
-  const push = (kind: Kind, value: string, start: number): void => {
-    out.push({ kind, value, line, col: start - lineStart + 1 });
+  const col = (at: number): number => rune(at) - rune(lineStart) + 1;
+  const push = (kind: Kind, value: string, at: number): void => {
+    out.push({ kind, value, line, col: col(at) });
+  };
+  const invalid = (at: number, error: string): Token[] => {
+    out.push({ kind: 'Invalid', value: '', line, col: col(at), error });
+    return out;
   };
   while (i < src.length) {
     const c = src[i]!;
@@ -68,7 +105,9 @@ export function tokenize(src: string): Token[] {
       continue;
     }
     if (c === '#') {
-      while (i < src.length && src[i] !== '\n' && src[i] !== '\r') i++;
+      // A comment runs over source characters: tabs and everything from U+0020 up.
+      i++;
+      while (i < src.length && (src.charCodeAt(i) > 0x1f || src[i] === '\t')) i++;
       continue;
     }
     const start = i;
@@ -77,14 +116,10 @@ export function tokenize(src: string): Token[] {
       i++;
       continue;
     }
-    if (c === '.') {
-      if (src.startsWith('...', i)) {
-        push('...', '', start);
-        i += 3;
-        continue;
-      }
-      push('Invalid', '', start);
-      return out;
+    if (c === '.' && src.startsWith('...', i)) {
+      push('...', '', start);
+      i += 3;
+      continue;
     }
     if (/[A-Za-z_]/.test(c)) {
       let j = i + 1;
@@ -93,54 +128,104 @@ export function tokenize(src: string): Token[] {
       i = j;
       continue;
     }
-    if (/[-0-9]/.test(c)) {
-      const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(src.slice(i));
-      if (!m) {
-        push('Invalid', '', start);
-        return out;
+    if (c === '-' || isDigit(c)) {
+      let j = i;
+      const next = (): string => (j < src.length ? `"${src[j]}"` : '<EOF>');
+      const digits = (): number => {
+        const from = j;
+        while (isDigit(src[j])) j++;
+        return j - from;
+      };
+      if (src[j] === '-') j++;
+      if (src[j] === '0') {
+        j++;
+        const from = j;
+        if (digits() !== 0) {
+          j = from;
+          return invalid(j, `Invalid number, unexpected digit after 0: ${next()}.`);
+        }
+      } else if (digits() === 0) return invalid(j, `Invalid number, expected digit but got: ${next()}.`);
+      let float = false;
+      if (src[j] === '.') {
+        j++;
+        float = true;
+        if (digits() === 0) return invalid(j, `Invalid number, expected digit but got: ${next()}.`);
       }
-      push(m[2] || m[3] ? 'Float' : 'Int', m[0], start);
-      i += m[0].length;
+      if (src[j] === 'e' || src[j] === 'E') {
+        j++;
+        float = true;
+        if (src[j] === '-' || src[j] === '+') j++;
+        if (digits() === 0) return invalid(j, `Invalid number, expected digit but got: ${next()}.`);
+      }
+      push(float ? 'Float' : 'Int', src.slice(i, j), start);
+      i = j;
       continue;
     }
     if (src.startsWith('"""', i)) {
-      const end = src.indexOf('"""', i + 3);
-      let e = end;
-      while (e > 0 && src[e - 1] === '\\') e = src.indexOf('"""', e + 3);
-      if (e < 0) {
-        // Unterminated: gqlparser reports where its scan stopped, at the end of input.
-        for (let k = i + 3; k < src.length; k++) {
-          const ch = src[k];
-          if (ch === '\n' || (ch === '\r' && src[k + 1] !== '\n')) {
-            line++;
-            lineStart = k + 1;
-          }
-        }
-        push('Invalid', '', src.length);
-        return out;
-      }
-      const raw = src.slice(i + 3, e);
+      let j = i + 3;
+      let raw = '';
       // gqlparser positions string tokens at their content, after the quotes.
-      push('BlockString', blockValue(raw), start + 3);
-      for (const ch of raw) if (ch === '\n') line++;
-      const lastNl = raw.lastIndexOf('\n');
-      if (lastNl >= 0) lineStart = i + 3 + lastNl + 1;
-      i = e + 3;
+      const at = { line, col: col(j) };
+      for (;;) {
+        if (j >= src.length) return invalid(j, 'Unterminated string.');
+        const ch = src[j]!;
+        if (src.startsWith('"""', j)) break;
+        const code = src.charCodeAt(j);
+        if (code < 0x20 && ch !== '\t' && ch !== '\n' && ch !== '\r') return invalid(j, `Invalid character within String: ${u4(code)}.`);
+        if (src.startsWith('\\"""', j)) {
+          raw += '"""';
+          j += 4;
+        } else if (ch === '\r' || ch === '\n') {
+          j += ch === '\r' && src[j + 1] === '\n' ? 2 : 1;
+          raw += '\n';
+          line++;
+          lineStart = j;
+        } else {
+          raw += ch;
+          j++;
+        }
+      }
+      out.push({ kind: 'BlockString', value: blockValue(raw), line: at.line, col: at.col });
+      i = j + 3;
       continue;
     }
     if (c === '"') {
-      const m = /^"((?:[^"\\\n\r]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"/.exec(src.slice(i));
-      if (!m) {
-        push('Invalid', '', start);
-        return out;
+      let j = i + 1;
+      let value = '';
+      for (;;) {
+        if (j >= src.length || src[j] === '\n' || src[j] === '\r') return invalid(j, 'Unterminated string.');
+        const ch = src[j]!;
+        const code = src.charCodeAt(j);
+        if (code < 0x20 && ch !== '\t') return invalid(j, `Invalid character within String: ${u4(code)}.`);
+        if (ch === '"') break;
+        if (ch !== '\\') {
+          value += ch;
+          j++;
+          continue;
+        }
+        const esc = src[j + 1];
+        if (esc === undefined) return invalid(j + 1, 'Invalid character escape sequence.');
+        if (esc === 'u') {
+          const hex = src.slice(j + 2, j + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) return invalid(j + 1, `Invalid character escape sequence: \\${src.slice(j + 1, j + 6)}.`);
+          value += String.fromCharCode(parseInt(hex, 16));
+          j += 6;
+          continue;
+        }
+        const simple: Record<string, string> = { '"': '"', '/': '/', '\\': '\\', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+        if (!(esc in simple)) return invalid(j + 1, `Invalid character escape sequence: \\${esc}.`);
+        value += simple[esc]!;
+        j += 2;
       }
-      push('String', JSON.parse(m[0]) as string, start + 1);
-      i += m[0].length;
+      push('String', value, start + 1);
+      i = j + 1;
       continue;
     }
-    push('Invalid', '', start);
-    return out;
+    const code = src.charCodeAt(i);
+    if (code < 0x20 && c !== '\t' && c !== '\n' && c !== '\r') return invalid(start, `Cannot contain the invalid character ${u4(code)}`);
+    if (c === "'") return invalid(start, `Unexpected single quote character ('), did you mean to use a double quote (")?`);
+    return invalid(start, `Cannot parse the unexpected character "${String.fromCodePoint(src.codePointAt(i)!)}".`);
   }
-  out.push({ kind: 'EOF', value: '', line, col: i - lineStart + 1 });
+  out.push({ kind: 'EOF', value: '', line, col: col(i) });
   return out;
 }

@@ -27,6 +27,8 @@ class Parser {
   }
   next(): Token {
     const t = this.toks[this.pos]!;
+    // Consuming a token the lexer rejected surfaces the lexer's own message (gqlparser's next()).
+    if (t.kind === 'Invalid') this.fail(t, t.error ?? `Unexpected ${tokenString(t)}`);
     if (t.kind !== 'EOF') this.pos++;
     return t;
   }
@@ -38,7 +40,6 @@ class Parser {
   }
   expect(kind: Kind): Token {
     const t = this.peek();
-    if (t.kind === 'Invalid') this.unexpected(t);
     if (t.kind !== kind) this.fail(t, `Expected ${kindString(kind)}, found ${kindString(t.kind)}`);
     return this.next();
   }
@@ -52,14 +53,15 @@ class Parser {
     this.next();
     return true;
   }
-  /** One or more items between delimiters (gqlparser's `some`). */
+  /**
+   * One or more items between delimiters (gqlparser's `some`). Items are parsed until the end
+   * delimiter whatever comes, so a premature end fails inside the item ("Expected Name, found
+   * <EOF>"), as gqlparser reports it.
+   */
   some<T>(start: Kind, end: Kind, item: () => T): T[] {
     if (!this.skip(start)) return [];
     const out: T[] = [];
-    while (this.peek().kind !== end) {
-      if (this.peek().kind === 'EOF' || this.peek().kind === 'Invalid') this.unexpected();
-      out.push(item());
-    }
+    while (this.peek().kind !== end) out.push(item());
     if (out.length === 0) this.fail(this.peek(), `expected at least one definition, found ${kindString(this.peek().kind)}`);
     this.next();
     return out;
@@ -68,10 +70,7 @@ class Parser {
   many<T>(start: Kind, end: Kind, item: () => T): T[] {
     if (!this.skip(start)) return [];
     const out: T[] = [];
-    while (this.peek().kind !== end) {
-      if (this.peek().kind === 'EOF' || this.peek().kind === 'Invalid') this.unexpected();
-      out.push(item());
-    }
+    while (this.peek().kind !== end) out.push(item());
     this.next();
     return out;
   }
@@ -186,11 +185,12 @@ class Parser {
         case 'extend': {
           if (desc !== '') this.unexpected(this.toks[this.pos - 1]);
           this.next();
+          // Like gqlparser, dispatch on the value alone; the keyword is then expected as a Name.
           const k = this.peek();
-          if (k.kind === 'Name' && k.value === 'schema') {
-            this.next();
+          if (k.value === 'schema') {
+            this.expectKeyword('schema');
             (doc.SchemaExtension as Json[]).push(this.schemaDefinition('', true));
-          } else if (k.kind === 'Name' && ['scalar', 'type', 'interface', 'union', 'enum', 'input'].includes(k.value)) {
+          } else if (['scalar', 'type', 'interface', 'union', 'enum', 'input'].includes(k.value)) {
             (doc.Extensions as Json[]).push(this.typeDefinition('', true));
           } else this.unexpected();
           break;
@@ -205,7 +205,8 @@ class Parser {
     const at = this.peek();
     const directives = this.directives(true);
     const ops = this.some('{', '}', () => {
-      const op = this.expect('Name');
+      // gqlparser's parseOperationType takes whatever token comes, then judges its value.
+      const op = this.next();
       if (!['query', 'mutation', 'subscription'].includes(op.value)) this.unexpected(op);
       this.expect(':');
       return { Operation: op.value, Type: this.name() } as Obj;
@@ -243,7 +244,8 @@ class Parser {
     return out;
   }
   typeDefinition(desc: string, extension: boolean): Obj {
-    const kw = this.next().value;
+    const kw = this.peek().value;
+    this.expectKeyword(kw);
     const def: Obj = { Kind: '', Description: desc, Name: '', Directives: [], Interfaces: [], Fields: [], Types: [], EnumValues: [], BuiltIn: false };
     def.Name = this.name();
     switch (kw) {
@@ -255,7 +257,8 @@ class Parser {
       case 'type':
       case 'interface':
         def.Kind = kw === 'type' ? 'OBJECT' : 'INTERFACE';
-        def.Interfaces = this.implementsInterfaces();
+        // gqlparser's interface extensions take no implements clause.
+        def.Interfaces = kw === 'interface' && extension ? [] : this.implementsInterfaces();
         def.Directives = this.directives(true);
         def.Fields = this.some('{', '}', () => this.fieldDefinition(false));
         if (extension && (def.Interfaces as Json[]).length + (def.Directives as Json[]).length + (def.Fields as Json[]).length === 0) this.unexpected();
@@ -312,7 +315,7 @@ class Parser {
     return { Description: desc, Name: n, Arguments: args, Locations: locs, IsRepeatable: repeatable };
   }
 
-  // ---- query ----
+  // ---- query (gqlparser's parser/query.go) ----
   queryDocument(): Obj {
     const doc: Obj = { Operations: [], Fragments: [] };
     while (this.peek().kind !== 'EOF') {
@@ -326,21 +329,28 @@ class Parser {
   }
   operation(): Obj {
     if (this.peek().kind === '{') {
-      return { Operation: 'query', Name: '', VariableDefinitions: [], Directives: [], SelectionSet: this.selectionSet() };
+      return { Operation: 'query', Name: '', VariableDefinitions: [], Directives: [], SelectionSet: this.requiredSelectionSet() };
     }
     const op = this.next().value;
-    const n = this.peek().kind === 'Name' ? this.name() : '';
-    const vars = this.many('(', ')', () => {
+    const n = this.peek().kind === 'Name' ? this.next().value : '';
+    const vars = this.variableDefinitions();
+    return { Operation: op, Name: n, VariableDefinitions: vars, Directives: this.directives(false), SelectionSet: this.requiredSelectionSet() };
+  }
+  /** Shared by operations and fragment definitions (gqlparser's parseVariableDefinitions). */
+  variableDefinitions(): Obj[] {
+    return this.many('(', ')', () => {
       this.expect('$');
       const v = this.name();
       this.expect(':');
       const type = this.typeRef();
       const dflt = this.skip('=') ? this.value(true) : null;
-      return { Variable: v, Type: type, DefaultValue: dflt, Directives: this.directives(true), Definition: null, Used: false } as Obj;
+      return { Variable: v, Type: type, DefaultValue: dflt, Directives: this.directives(false), Definition: null, Used: false } as Obj;
     });
-    return { Operation: op, Name: n, VariableDefinitions: vars, Directives: this.directives(false), SelectionSet: this.selectionSet() };
   }
-  selectionSet(): Obj[] {
+  /** Operations, inline fragments and fragment definitions must have a selection set. */
+  requiredSelectionSet(): Obj[] {
+    const t = this.peek();
+    if (t.kind !== '{') this.fail(t, `Expected {, found ${kindString(t.kind)}`);
     return this.some('{', '}', () => this.selection());
   }
   selection(): Obj {
@@ -350,35 +360,38 @@ class Parser {
     return node;
   }
   selectionNode(): Obj {
-    if (this.skip('...')) {
-      const t = this.peek();
-      if (t.kind === 'Name' && t.value !== 'on') {
-        return { Name: this.name(), Directives: this.directives(false), ObjectDefinition: null, Definition: null };
-      }
-      let cond = '';
-      if (t.kind === 'Name' && t.value === 'on') {
-        this.next();
-        cond = this.name();
-      }
-      return { TypeCondition: cond, Directives: this.directives(false), SelectionSet: this.selectionSet(), ObjectDefinition: null };
+    if (this.peek().kind !== '...') {
+      const alias = this.name();
+      const n = this.skip(':') ? this.name() : alias;
+      const args = this.arguments(false);
+      const dirs = this.directives(false);
+      const sel = this.peek().kind === '{' ? this.some('{', '}', () => this.selection()) : [];
+      return { Alias: alias, Name: n, Arguments: args, Directives: dirs, SelectionSet: sel, Definition: null, ObjectDefinition: null };
     }
-    const first = this.name();
-    let alias = first;
-    let n = first;
-    if (this.skip(':')) n = this.name();
-    else alias = first;
-    const args = this.arguments(false);
-    const dirs = this.directives(false);
-    const sel = this.peek().kind === '{' ? this.selectionSet() : [];
-    return { Alias: alias, Name: n, Arguments: args, Directives: dirs, SelectionSet: sel, Definition: null, ObjectDefinition: null };
+    this.expect('...');
+    const t = this.peek();
+    if (t.kind === 'Name' && t.value !== 'on') {
+      return { Name: this.fragmentName(), Directives: this.directives(false), ObjectDefinition: null, Definition: null };
+    }
+    let cond = '';
+    // gqlparser tests the value alone here, so any token spelled "on" opens a type condition.
+    if (t.value === 'on') {
+      this.next();
+      cond = this.name();
+    }
+    return { TypeCondition: cond, Directives: this.directives(false), SelectionSet: this.requiredSelectionSet(), ObjectDefinition: null };
+  }
+  fragmentName(): string {
+    if (this.peek().value === 'on') this.unexpected();
+    return this.name();
   }
   fragmentDefinition(): Obj {
     this.expectKeyword('fragment');
-    if (this.peek().value === 'on') this.unexpected();
-    const n = this.name();
+    const n = this.fragmentName();
+    const vars = this.variableDefinitions();
     this.expectKeyword('on');
     const cond = this.name();
-    return { Name: n, VariableDefinition: [], TypeCondition: cond, Directives: this.directives(false), SelectionSet: this.selectionSet(), Definition: null };
+    return { Name: n, VariableDefinition: vars, TypeCondition: cond, Directives: this.directives(false), SelectionSet: this.requiredSelectionSet(), Definition: null };
   }
 }
 
