@@ -124,7 +124,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   await identity.ready();
   const policy = await openPolicy(config, logger);
   const audit = config.AUDIT_EVENTS
-    ? createAuditProducer({ connection: config.REDIS_URL, prefix: config.AUDIT_QUEUE_PREFIX, maxBuffered: config.AUDIT_BUFFER_EVENTS, logger, metrics })
+    ? createAuditProducer({ connection: config.REDIS_URL, prefix: config.AUDIT_QUEUE_PREFIX, maxBuffered: config.AUDIT_BUFFER_EVENTS, lingerMs: config.AUDIT_LINGER_MS, logger, metrics })
     : undefined;
   const emit = (event: AuditEventInput) => audit?.emit(event) ?? false;
 

@@ -41,6 +41,11 @@ export const gatewayConfigShape = {
   [AUDIT_QUEUE_PREFIX_VARIABLE]: env.string(AUDIT_QUEUE_PREFIX_DEFAULT),
   /** Audit events held in memory while Redis is away; past this they are dropped and counted. */
   AUDIT_BUFFER_EVENTS: env.int(50_000, 1),
+  /**
+   * How long the first event of a batch waits for company: longer batches cost less per event
+   * (BullMQ's cost is per job), but a SIGKILL loses what waits (SIGTERM flushes it).
+   */
+  AUDIT_LINGER_MS: env.int(20, 0),
   /** HMAC secret for X-Gateway-Signature on upstream requests; unset = identity headers unsigned. */
   UPSTREAM_SIGNING_SECRET: env.optionalString(),
   MAX_BODY_BYTES: env.int(10 * 1024 * 1024, 1),
