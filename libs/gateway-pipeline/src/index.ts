@@ -9,7 +9,7 @@ export { readCorrelation } from './request/correlation';
 export type { Correlation } from './request/correlation';
 export { inspectRequest, isDefect } from './request/inspect';
 export type { InspectedRequest, RequestDefect } from './request/inspect';
-export { auditStage, requestEvent } from './stages/audit';
+export { auditStage } from './stages/audit';
 export { authenticateStage, subjectOf, tokenRequired, AuthenticationError } from './stages/authenticate';
 export type { AuthenticationErrorCode } from './stages/authenticate';
 export { authorizeStage } from './stages/authorize';
@@ -24,7 +24,7 @@ export { BudgetStore, resetMonthSpend, setBudgetCap } from './budget/budget-stor
 export type { Reservation } from './budget/budget-store';
 export { budgetMigrations } from './budget/migrations';
 export type { BudgetSchema } from './budget/migrations';
-export { UpstreamAgents, buildRouteProxy } from './proxy/proxy';
+export { UpstreamAgents } from './proxy/proxy';
 export type { ProxyDeps } from './proxy/proxy';
 export { UpstreamHealth } from './proxy/upstream-health';
 export type { UpstreamState } from './proxy/upstream-health';

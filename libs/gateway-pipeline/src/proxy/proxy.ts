@@ -18,7 +18,6 @@ export interface ProxyDeps {
   readonly maxBodyBytes: number;
   /** Called when the upstream failed after the request was charged (to refund the budget). */
   readonly onUpstreamFailure?: (ctx: GatewayContext) => void;
-  readonly maxSocketsPerUpstream?: number;
 }
 
 class ProxyFailure extends Error {
@@ -55,9 +54,7 @@ export class UpstreamAgents {
 }
 
 interface Target {
-  readonly url: URL;
   readonly origin: string;
-  readonly basePath: string;
   readonly handler: RequestHandler;
 }
 
@@ -158,7 +155,7 @@ function buildTarget(route: Route, upstream: string, deps: ProxyDeps, agents: Up
       next(err);
     },
   };
-  return { url, origin, basePath, handler: proxy(origin, options) };
+  return { origin, handler: proxy(origin, options) };
 }
 
 /** The part of express-http-proxy's container our send step reads and writes. */
