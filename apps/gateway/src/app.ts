@@ -20,12 +20,12 @@ import {
   gatewayHandler,
   gatewayUpgradeHandler,
   rateLimitStage,
+  refundOnFailure,
   sidecarPolicyClient,
   subjectOf,
   tokenRequired,
   UpstreamAgents,
   UpstreamHealth,
-  type GatewayContext,
   type BudgetSchema,
   type PolicyClient,
 } from '@cloud-stack/gateway-pipeline';
@@ -143,14 +143,6 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       ? await scheduleRouteDiscovery({ discovery, redis: { url: config.REDIS_URL, prefix: `${config.GATEWAY_REDIS_PREFIX}bull` }, logger, everyMs: config.DISCOVERY_EVERY_MS })
       : undefined;
 
-  const refund = (ctx: GatewayContext) => {
-    const agent = ctx.subject.agent_id;
-    if (ctx.charged <= 0 || !agent) return;
-    const cost = ctx.charged;
-    ctx.charged = 0;
-    budgets.refund(agent, cost).catch((err) => logger.warn({ err, agent }, 'budget refund failed'));
-  };
-
   // The pipeline, in the order its stages run. Audit comes first because it only registers a
   // hook for when the response has finished, so refusals by any later stage are recorded too.
   const stages = [
@@ -196,7 +188,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   const pipeline = {
     routes: table,
     stages,
-    proxy: { health, signingSecret: config.UPSTREAM_SIGNING_SECRET, maxBodyBytes: config.MAX_BODY_BYTES, onUpstreamFailure: refund },
+    proxy: { health, signingSecret: config.UPSTREAM_SIGNING_SECRET, maxBodyBytes: config.MAX_BODY_BYTES, onUpstreamFailure: refundOnFailure(budgets, logger) },
     agents,
     maxBodyBytes: config.MAX_BODY_BYTES,
     metrics: {

@@ -14,7 +14,7 @@ export { authenticateStage, subjectOf, tokenRequired, AuthenticationError } from
 export type { AuthenticationErrorCode } from './stages/authenticate';
 export { authorizeStage } from './stages/authorize';
 export { rateLimitStage, leaseSize } from './stages/rate-limit';
-export { budgetStage } from './stages/budget';
+export { budgetStage, refundOnFailure } from './stages/budget';
 export type { PolicyClient, Decision } from './policy/policy-client';
 export { PolicyUnavailableError } from './policy/policy-client';
 export { sidecarPolicyClient } from './policy/sidecar-client';

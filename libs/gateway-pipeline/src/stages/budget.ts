@@ -1,4 +1,5 @@
-import { HttpProblem } from '@cloud-stack/service-kit';
+import { HttpProblem, type Logger } from '@cloud-stack/service-kit';
+import type { GatewayContext } from '../context';
 import type { BudgetStore } from '../budget/budget-store';
 import type { Stage } from '../stage';
 
@@ -46,5 +47,19 @@ export function budgetStage(deps: BudgetDeps): Stage {
         if (outcome.kind === 'charged') ctx.charged = cost;
       };
     },
+  };
+}
+
+/**
+ * What the proxy calls when the upstream failed (5xx, refused, timed out, marked down): gives the
+ * request's charge back, once. A failed refund is logged, never the request's problem.
+ */
+export function refundOnFailure(budgets: Pick<BudgetStore, 'refund'>, logger: Pick<Logger, 'warn'>): (ctx: GatewayContext) => void {
+  return (ctx) => {
+    const agent = ctx.subject.agent_id;
+    if (ctx.charged <= 0 || !agent) return;
+    const cost = ctx.charged;
+    ctx.charged = 0;
+    budgets.refund(agent, cost).catch((err: unknown) => logger.warn({ err, agent }, 'budget refund failed'));
   };
 }
