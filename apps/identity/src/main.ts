@@ -8,4 +8,4 @@ const logger = createLogger('identity');
 
 const { createIdentityApp } = await import('./app');
 const { app, close } = await createIdentityApp(config, logger);
-await startServer(app, { port: config.PORT, host: config.HOST, logger, onShutdown: [close, () => telemetry.shutdown()] });
+await startServer(app, { port: config.PORT, host: config.HOST, logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS, onShutdown: [close, () => telemetry.shutdown()] });

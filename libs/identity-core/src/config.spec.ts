@@ -18,6 +18,13 @@ describe('readIdentityConfig', () => {
     expect(readIdentityConfig({ ISSUER: 'https://id.example.com/' }).ISSUER).toBe('https://id.example.com');
   });
 
+  it('refuses to start in production without its secrets, naming the variable', () => {
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://identity:pw@db:5432/identity', REDIS_URL: 'redis://:pw@redis:6379' };
+    expect(() => readIdentityConfig(production)).toThrow(new ConfigError('SIGNING_KEY_SECRETS', 'is required when NODE_ENV=production'));
+    expect(() => readIdentityConfig({ ...production, SIGNING_KEY_SECRETS: 'x'.repeat(32), REDIS_URL: undefined })).toThrow(/^config error: REDIS_URL: /);
+    expect(readIdentityConfig({ ...production, SIGNING_KEY_SECRETS: 'x'.repeat(32) }).SIGNING_KEY_SECRETS).toEqual(['x'.repeat(32)]);
+  });
+
   it('names the variable of a bad value', () => {
     expect(() => readIdentityConfig({ ACCESS_TOKEN_TTL_SECONDS: 'soon' })).toThrow(ConfigError);
     expect(() => readIdentityConfig({ ACCESS_TOKEN_TTL_SECONDS: 'soon' })).toThrow(/ACCESS_TOKEN_TTL_SECONDS/);

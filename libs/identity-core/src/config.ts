@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { env, readConfig } from '@cloud-stack/service-kit';
+import { AUDIT_QUEUE_PREFIX_DEFAULT, AUDIT_QUEUE_PREFIX_VARIABLE } from '@cloud-stack/contracts';
+import { env, readConfig, requireInProduction, shutdownConfigShape } from '@cloud-stack/service-kit';
 
 /** Every variable identity reads, with its default; see apps/identity/README.md. */
 export const identityConfigShape = {
@@ -38,13 +39,22 @@ export const identityConfigShape = {
   LOGIN_FAILURE_WINDOW_SECONDS: env.int(900, 1),
   /** `bullmq`: admin actions become audit events on the `audit` queue (REDIS_URL); `none`: not recorded. */
   AUDIT_EVENTS: env.oneOf(['bullmq', 'none'] as const, 'bullmq'),
-  /** BullMQ key prefix of the audit queue (BullMQ's default is `bull`). */
-  AUDIT_QUEUE_PREFIX: env.string('bull'),
+  /** BullMQ key prefix of the audit queue; the contract's one name, shared by every producer and the writer. */
+  [AUDIT_QUEUE_PREFIX_VARIABLE]: env.string(AUDIT_QUEUE_PREFIX_DEFAULT),
+  ...shutdownConfigShape,
 };
 
 export type IdentityConfig = { [K in keyof typeof identityConfigShape]: z.output<(typeof identityConfigShape)[K]> };
 
-/** Reads identity's configuration; a bad value throws a ConfigError naming the variable. */
+/**
+ * Variables production (NODE_ENV=production) must set: without SIGNING_KEY_SECRETS private keys
+ * would be stored unencrypted, and the connection defaults are password-less local servers.
+ */
+const PRODUCTION_REQUIRED = ['SIGNING_KEY_SECRETS', 'DATABASE_URL', 'REDIS_URL'];
+
+/** Reads identity's configuration; a bad or (in production) missing value throws a ConfigError naming the variable. */
 export function readIdentityConfig(source: Record<string, string | undefined> = process.env): IdentityConfig {
-  return readConfig(identityConfigShape, source);
+  const config = readConfig(identityConfigShape, source);
+  requireInProduction(source, PRODUCTION_REQUIRED);
+  return config;
 }

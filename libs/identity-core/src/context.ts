@@ -2,10 +2,12 @@ import { createDb, ensureDatabase, type Kysely } from '@cloud-stack/db';
 import { MetricsRegistry, type Logger, type ReadinessCheck } from '@cloud-stack/service-kit';
 import { sql } from 'kysely';
 import { createAuditProducer } from '@cloud-stack/audit-producer';
+import { auditQueueName } from '@cloud-stack/contracts';
 import type { IdentityConfig } from './config';
 import type { IdentityDatabase } from './db/schema';
 import { migrateIdentity } from './db/migrations';
 import { PasswordHasher } from './crypto/password';
+import { ClientSecretHasher } from './crypto/client-secret';
 import { RedisBus } from './events/redis-bus';
 import { KeyStore, KEYS_CHANNEL } from './keys/key-store';
 import { KeySealer } from './keys/key-sealer';
@@ -93,8 +95,12 @@ export async function openIdentity(config: IdentityConfig, options: OpenOptions)
   await revocations.start();
   const accessTokens = new AccessTokens(keys, revocations, { issuer: config.ISSUER, audience: config.AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, verifiedCacheSize: config.VERIFIED_TOKEN_CACHE_SIZE });
   const refreshTokens = new RefreshTokens(db, revocations, config.REFRESH_TOKEN_TTL_SECONDS);
-  const clients = new Clients(db, hasher);
-  const clientAuth = new ClientAuthenticator(clients, hasher, config.CLIENT_AUTH_CACHE_TTL_SECONDS * 1000);
+  const clientSecrets = new ClientSecretHasher(hasher);
+  const clients = new Clients(db, clientSecrets);
+  const clientAuth = new ClientAuthenticator(clients, clientSecrets, {
+    ttlMs: config.CLIENT_AUTH_CACHE_TTL_SECONDS * 1000,
+    onError: (err) => logger.warn({ err: (err as Error).message }, 'client authentication cache: background work failed'),
+  });
   clients.onChange = (clientId) => {
     clientAuth.invalidate(clientId);
     void bus.publish(CLIENTS_CHANNEL, { client_id: clientId });
@@ -121,6 +127,7 @@ export async function openIdentity(config: IdentityConfig, options: OpenOptions)
     config.AUDIT_EVENTS === 'bullmq'
       ? createAuditProducer({ connection: config.REDIS_URL, prefix: config.AUDIT_QUEUE_PREFIX, logger, metrics })
       : undefined;
+  if (audit) logger.info({ queue: auditQueueName(config.AUDIT_QUEUE_PREFIX) }, 'admin actions go to the audit queue');
 
   let closed = false;
   return {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll } from 'vitest';
 import request from 'supertest';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import { createLogger } from '@cloud-stack/service-kit';
 import { readIdentityConfig, readSeedFile, loadSeed, type IdentityContext, type SeedSummary } from '@cloud-stack/identity-core';
 import { useRedisPrefix, useTestDatabase } from '@cloud-stack/test-kit';
 import { createIdentityApp } from '../../src/app';
 
 export interface Harness {
-  readonly app: Express;
+  readonly app: RequestListener;
   readonly ctx: IdentityContext;
   readonly seed: SeedSummary;
   /** The Redis channel prefix of this file (the audit queue lives under `${prefix}bull`). */
@@ -27,7 +27,7 @@ export const GATEWAY = 'gateway';
 export function useIdentity(env: Record<string, string> = {}): Harness {
   const db = useTestDatabase('identity');
   const redis = useRedisPrefix('identity');
-  let state: { app: Express; ctx: IdentityContext; seed: SeedSummary; close(): Promise<void> } | undefined;
+  let state: { app: RequestListener; ctx: IdentityContext; seed: SeedSummary; close(): Promise<void> } | undefined;
   const logins = new Map<string, { access_token: string; refresh_token?: string }>();
 
   beforeAll(async () => {

@@ -1,5 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import type { Role } from '@cloud-stack/contracts';
+import { bearerToken } from '@cloud-stack/identity-client';
 import { HttpProblem } from '@cloud-stack/service-kit';
 import type { IdentityContext } from '../context';
 import { topRank } from '../directory/users';
@@ -25,9 +26,9 @@ const challenge = (error: string) => ({ 'WWW-Authenticate': `Bearer realm="cloud
 /** Requires a valid access token carrying the admin role (owners have it by implication). */
 export function requireAdmin(ctx: IdentityContext): RequestHandler {
   return async (req, res, next) => {
-    const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(req.get('authorization') ?? '');
-    if (!m) throw new HttpProblem(401, 'a bearer access token is required', { headers: challenge('invalid_request') });
-    const result = await ctx.accessTokens.verify(m[1]!);
+    const token = bearerToken(req.get('authorization'));
+    if (token === undefined) throw new HttpProblem(401, 'a bearer access token is required', { headers: challenge('invalid_request') });
+    const result = await ctx.accessTokens.verify(token);
     if (!result.ok) throw new HttpProblem(401, 'the access token is invalid or expired', { headers: challenge('invalid_token') });
     const { claims } = result;
     if (!claims.roles.includes('admin')) throw new HttpProblem(403, 'the admin role is required', { headers: challenge('insufficient_scope') });

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { IdentityDatabase, OAuthClientsTable } from '../db/schema';
-import type { PasswordHasher } from '../crypto/password';
+import type { ClientSecretHasher } from '../crypto/client-secret';
 import { randomToken } from '../crypto/hash';
 import { IdentityError, isUniqueViolation } from '../errors';
 
@@ -52,7 +52,7 @@ export class Clients {
 
   constructor(
     private readonly db: Kysely<IdentityDatabase>,
-    private readonly hasher: PasswordHasher,
+    private readonly hasher: ClientSecretHasher,
   ) {}
 
   async find(clientId: string): Promise<ClientRow | undefined> {
@@ -120,6 +120,21 @@ export class Clients {
       .executeTakeFirstOrThrow();
     this.onChange(client.client_id);
     return client;
+  }
+
+  /**
+   * Replaces a stored secret hash by an equivalent one (the same secret, a cheaper form), only if
+   * it is still `from`: a rotation that happened meanwhile wins. Not a change of the client, so no
+   * `onChange`: other instances' cached authentications stay valid.
+   */
+  async replaceSecretHash(clientId: string, from: string, to: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('oauth_clients')
+      .set({ secret_hash: to })
+      .where('client_id', '=', clientId)
+      .where('secret_hash', '=', from)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async rotateSecret(tenantId: string, clientId: string): Promise<string> {

@@ -47,7 +47,11 @@ export class RedisBus {
   }
 
   async subscribe(name: string, handler: Handler): Promise<void> {
-    const channel = this.channel(name);
+    await this.subscribeChannel(this.channel(name), handler);
+  }
+
+  /** Like `subscribe`, for a channel whose full name (prefix included) a contract defines. */
+  async subscribeChannel(channel: string, handler: Handler): Promise<void> {
     const list = this.handlers.get(channel) ?? [];
     list.push(handler);
     this.handlers.set(channel, list);
@@ -60,10 +64,15 @@ export class RedisBus {
 
   /** Publishes; a Redis outage is logged, not thrown (the database stays the source of truth). */
   async publish(name: string, message: unknown): Promise<void> {
+    await this.publishChannel(this.channel(name), message);
+  }
+
+  /** Like `publish`, for a channel whose full name (prefix included) a contract defines. */
+  async publishChannel(channel: string, message: unknown): Promise<void> {
     try {
-      await this.publisher.publish(this.channel(name), JSON.stringify(message));
+      await this.publisher.publish(channel, JSON.stringify(message));
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message, channel: name }, 'publish failed');
+      this.logger.warn({ err: (err as Error).message, channel }, 'publish failed');
     }
   }
 

@@ -4,21 +4,26 @@ import type { IdentityContext } from '../context';
 import type { ClientRow } from '../directory/clients';
 import { RefreshTokens } from '../tokens/refresh-tokens';
 import { noStore } from './errors';
-import { formParams, required } from './params';
+import { formBody, nonEmpty, required } from './params';
 
 const INACTIVE: IntrospectionResponse = { active: false };
+const ACTIVE_LABELS = { active: 'true' };
+const INACTIVE_LABELS = { active: 'false' };
 
 /** True for the compact serialization of a JWS (three base64url parts). */
 export function looksLikeJwt(token: string): boolean {
   return /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token);
 }
 
+/** One introspection: the Authorization header and the form fields in, the RFC 7662 answer out. */
+export type Introspect = (authorization: string | undefined, fields: Readonly<Record<string, string>>) => Promise<IntrospectionResponse>;
+
 /**
- * POST /oauth/introspect (RFC 7662). Needs an authenticated confidential client; a trusted client
- * (the gateway) learns about any token, others only about their own. Whatever is not a currently
- * valid token of this issuer is `{"active": false}`.
+ * Introspection (RFC 7662). Needs an authenticated confidential client; a trusted client (the
+ * gateway) learns about any token, others only about their own. Whatever is not a currently valid
+ * token of this issuer is `{"active": false}`. Shared by the node:http hot path and Express.
  */
-export function introspectEndpoint(ctx: IdentityContext): RequestHandler {
+export function introspection(ctx: IdentityContext): Introspect {
   const counter = ctx.metrics.counter('identity_introspections_total', 'Introspections, by outcome');
 
   const access = async (token: string, client: ClientRow): Promise<IntrospectionResponse> => {
@@ -65,14 +70,22 @@ export function introspectEndpoint(ctx: IdentityContext): RequestHandler {
     };
   };
 
+  return async (authorization, fields) => {
+    const params = nonEmpty(fields);
+    const { client } = await ctx.clientAuth.authenticate(authorization, params, { confidentialOnly: true });
+    // An empty token is no token of ours: inactive (a missing parameter is invalid_request).
+    const token = fields.token === '' ? '' : required(params, 'token');
+    const body = token === '' ? INACTIVE : looksLikeJwt(token) ? await access(token, client) : await refresh(token, client);
+    counter.inc(body.active ? ACTIVE_LABELS : INACTIVE_LABELS);
+    return body;
+  };
+}
+
+/** POST /oauth/introspect on Express (requests the hot path leaves to it). */
+export function introspectEndpoint(introspect: Introspect): RequestHandler {
   return async (req, res) => {
     noStore(res);
-    const params = formParams(req);
-    const { client } = await ctx.clientAuth.authenticate(req, params, { confidentialOnly: true });
-    // An empty token is no token of ours: inactive (a missing parameter is invalid_request).
-    const token = (req.body as Record<string, unknown>).token === '' ? '' : required(params, 'token');
-    const body = token === '' ? INACTIVE : looksLikeJwt(token) ? await access(token, client) : await refresh(token, client);
-    counter.inc({ active: String(body.active) });
+    const body = await introspect(req.get('authorization'), formBody(req));
     res.status(200).json(body);
   };
 }

@@ -1,21 +1,37 @@
 import type { Request } from 'express';
 import { OAuthError } from './errors';
 
-/**
- * The request's form parameters. OAuth requests are application/x-www-form-urlencoded
- * (RFC 6749 §3.2), and no parameter may appear twice.
- */
-export function formParams(req: Request): Record<string, string> {
+/** The request's form fields (every value a single string, empty ones kept); see `formFields`. */
+export function formBody(req: Request): Record<string, string> {
   if (!req.is('application/x-www-form-urlencoded')) {
     throw new OAuthError('invalid_request', 'the request body must be application/x-www-form-urlencoded');
   }
-  const body: unknown = req.body ?? {};
+  return formFields(req.body ?? {});
+}
+
+/**
+ * Checks parsed form fields. OAuth requests are application/x-www-form-urlencoded
+ * (RFC 6749 §3.2), and no parameter may appear twice.
+ */
+export function formFields(body: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
     if (typeof value !== 'string') throw new OAuthError('invalid_request', `parameter ${name} is repeated or malformed`);
-    if (value !== '') out[name] = value;
+    out[name] = value;
   }
   return out;
+}
+
+/** The parameters that have a value: an empty one counts as omitted (RFC 6749 §3.1). */
+export function nonEmpty(fields: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in fields) if (fields[name] !== '') out[name] = fields[name]!;
+  return out;
+}
+
+/** The request's non-empty form parameters. */
+export function formParams(req: Request): Record<string, string> {
+  return nonEmpty(formBody(req));
 }
 
 export function required(params: Record<string, string>, name: string): string {

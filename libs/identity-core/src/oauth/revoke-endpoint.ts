@@ -14,7 +14,7 @@ export function revokeEndpoint(ctx: IdentityContext): RequestHandler {
   return async (req, res) => {
     noStore(res);
     const params = formParams(req);
-    const { client } = await ctx.clientAuth.authenticate(req, params);
+    const { client } = await ctx.clientAuth.authenticate(req.get('authorization'), params);
     const token = required(params, 'token');
     const owns = (clientId: string) => client.trusted || clientId === client.client_id;
 

@@ -6,9 +6,9 @@ import { GRANT_TYPES, type ClientRow, type GrantType } from '../directory/client
 import { effectiveRoles } from '../directory/users';
 import type { IssuedAccessToken, TokenSubject } from '../tokens/access-token';
 import { OAuthError, noStore } from './errors';
-import { formParams, required, resolveScope } from './params';
+import { formBody, nonEmpty, required, resolveScope } from './params';
 
-interface TokenResponse {
+export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
@@ -48,8 +48,14 @@ function respond(issued: IssuedAccessToken, refreshToken?: string): TokenRespons
   };
 }
 
-/** POST /oauth/token (RFC 6749 §4.3, §4.4, §6): password, client_credentials, refresh_token. */
-export function tokenEndpoint(ctx: IdentityContext): RequestHandler {
+/** One token request: the Authorization header and the form fields in, the token response out. */
+export type IssueToken = (authorization: string | undefined, fields: Readonly<Record<string, string>>) => Promise<TokenResponse>;
+
+/**
+ * The token endpoint (RFC 6749 §4.3, §4.4, §6): password, client_credentials, refresh_token.
+ * Shared by the node:http hot path and Express.
+ */
+export function tokenIssuer(ctx: IdentityContext): IssueToken {
   const issued = ctx.metrics.counter('identity_tokens_issued_total', 'Access tokens issued, by grant type');
   const lockedOut = ctx.metrics.counter('identity_login_locked_total', 'Password sign-ins refused because the username is locked');
 
@@ -137,15 +143,25 @@ export function tokenEndpoint(ctx: IdentityContext): RequestHandler {
     refresh_token: refreshToken,
   };
 
-  return async (req, res) => {
-    noStore(res);
-    const params = formParams(req);
+  const grantLabels = Object.fromEntries(GRANT_TYPES.map((g) => [g, { grant_type: g }])) as Record<GrantType, { grant_type: string }>;
+
+  return async (authorization, fields) => {
+    const params = nonEmpty(fields);
     const grantType = required(params, 'grant_type');
-    const { client } = await ctx.clientAuth.authenticate(req, params);
+    const { client } = await ctx.clientAuth.authenticate(authorization, params);
     if (!(GRANT_TYPES as readonly string[]).includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant type ${grantType} is not supported`);
     if (!client.grant_types.includes(grantType)) throw new OAuthError('unauthorized_client', `this client may not use ${grantType}`);
     const body = await grants[grantType as GrantType](client, params);
-    issued.inc({ grant_type: grantType });
+    issued.inc(grantLabels[grantType as GrantType]);
+    return body;
+  };
+}
+
+/** POST /oauth/token on Express (requests the hot path leaves to it). */
+export function tokenEndpoint(issue: IssueToken): RequestHandler {
+  return async (req, res) => {
+    noStore(res);
+    const body = await issue(req.get('authorization'), formBody(req));
     res.status(200).json(body);
   };
 }

@@ -7,6 +7,7 @@ import { RoleSchema } from '@cloud-stack/contracts';
 import type { Kysely } from '@cloud-stack/db';
 import type { IdentityDatabase } from '../db/schema';
 import { PasswordHasher, type ScryptParams } from '../crypto/password';
+import { ClientSecretHasher } from '../crypto/client-secret';
 import { Tenants } from '../directory/tenants';
 import { Users } from '../directory/users';
 import { Clients, GRANT_TYPES } from '../directory/clients';
@@ -73,7 +74,7 @@ export async function loadSeed(db: Kysely<IdentityDatabase>, seedJson: unknown, 
   const hasher = new PasswordHasher(options.scrypt ?? { logN: 15, r: 8, p: 1 });
   const tenants = new Tenants(db);
   const users = new Users(db, hasher);
-  const clients = new Clients(db, hasher);
+  const clients = new Clients(db, new ClientSecretHasher(hasher));
 
   const summary: SeedSummary = { tenants: [], users: [], clients: [] };
   for (const t of seed.tenants) {

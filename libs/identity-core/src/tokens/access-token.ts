@@ -1,6 +1,6 @@
-import jwt from 'jsonwebtoken';
 import { uuidv7, type AccessTokenClaims, type Role } from '@cloud-stack/contracts';
 import type { KeyStore } from '../keys/key-store';
+import { encodeHeader, signEs256, verifyEs256 } from './jws';
 import type { RevocationStore } from './revocations';
 
 export interface TokenSubject {
@@ -54,6 +54,8 @@ export class AccessTokens {
   private readonly verified = new Map<string, { readonly kid: string; readonly claims: AccessTokenClaims }>();
   /** Entries kept at most; 0 turns the cache off. */
   cacheLimit: number;
+  /** The encoded JWS header per signing key. */
+  private readonly headers = new Map<string, string>();
 
   constructor(
     private readonly keys: KeyStore,
@@ -82,7 +84,12 @@ export class AccessTokens {
       agent_id: subject.agent_id,
       email: subject.email,
     };
-    const token = jwt.sign(claims, key.privateKey, { algorithm: 'ES256', keyid: key.kid, header: { alg: 'ES256', typ: 'at+jwt' } });
+    let head = this.headers.get(key.kid);
+    if (head === undefined) {
+      if (this.headers.size > 16) this.headers.clear();
+      this.headers.set(key.kid, (head = encodeHeader({ alg: 'ES256', typ: 'at+jwt', kid: key.kid })));
+    }
+    const token = signEs256(head, claims, key.privateKey);
     return { token, claims };
   }
 
@@ -111,25 +118,31 @@ export class AccessTokens {
       key = this.keys.verificationKey(h.kid);
     }
     if (!key) return { ok: false, reason: 'unknown_kid' };
-    let claims: AccessTokenClaims;
-    try {
-      claims = jwt.verify(token, key, {
-        algorithms: ['ES256'],
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-      }) as AccessTokenClaims;
-    } catch {
-      return { ok: false, reason: 'invalid' };
-    }
-    if (typeof claims.jti !== 'string' || typeof claims.sub !== 'string' || typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || typeof claims.tenant_id !== 'string') {
-      return { ok: false, reason: 'invalid' };
-    }
+    const claims = this.checkClaims(verifyEs256(token, key), true);
+    if (!claims) return { ok: false, reason: 'invalid' };
     if (this.cacheLimit > 0) {
       if (this.verified.size >= this.cacheLimit) this.verified.clear();
       this.verified.set(token, { kid: h.kid, claims });
     }
     if (this.revocations.isRevoked(claims.jti, claims.sub, claims.iat)) return { ok: false, reason: 'revoked' };
     return { ok: true, claims };
+  }
+
+  /**
+   * The claims of a signature-checked payload when the issuer is ours, it is not before its `nbf`
+   * and carries the claims every token of ours has; for a use (`checkExpiry`) also the audience and
+   * expiry, as a JWT library's verify would check them.
+   */
+  private checkClaims(payload: Record<string, unknown> | undefined, checkExpiry: boolean): AccessTokenClaims | undefined {
+    if (!payload) return undefined;
+    const { iss, aud, exp, iat, nbf, jti, sub, tenant_id } = payload;
+    if (iss !== this.options.issuer) return undefined;
+    if (checkExpiry && (Array.isArray(aud) ? !aud.includes(this.options.audience) : aud !== this.options.audience)) return undefined;
+    if (typeof exp !== 'number' || typeof iat !== 'number' || typeof jti !== 'string' || typeof sub !== 'string' || typeof tenant_id !== 'string') return undefined;
+    const now = Math.floor(Date.now() / 1000);
+    if (checkExpiry && now >= exp) return undefined;
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) return undefined;
+    return payload as unknown as AccessTokenClaims;
   }
 
   /** The claims of a token signed by us, without checking expiry or revocation (for revoking it). */
@@ -139,10 +152,6 @@ export class AccessTokens {
     if (!h || h.alg !== 'ES256' || typeof h.kid !== 'string') return undefined;
     const key = this.keys.verificationKey(h.kid);
     if (!key) return undefined;
-    try {
-      return jwt.verify(token, key, { algorithms: ['ES256'], issuer: this.options.issuer, ignoreExpiration: true }) as AccessTokenClaims;
-    } catch {
-      return undefined;
-    }
+    return this.checkClaims(verifyEs256(token, key), false);
   }
 }

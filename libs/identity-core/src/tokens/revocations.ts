@@ -1,4 +1,4 @@
-import { REVOCATION_CHANNEL, type RevocationMessage } from '@cloud-stack/contracts';
+import { revocationChannel, type RevocationMessage } from '@cloud-stack/contracts';
 import { sql, type Kysely } from '@cloud-stack/db';
 import type { Logger } from '@cloud-stack/service-kit';
 import type { IdentityDatabase } from '../db/schema';
@@ -33,8 +33,13 @@ export class RevocationStore {
     private readonly accessTokenTtlSeconds: number,
   ) {}
 
+  /** Where revocations are announced: the contract's channel under this instance's Redis prefix. */
+  private get channel(): string {
+    return revocationChannel(this.bus.prefix);
+  }
+
   async start(): Promise<void> {
-    await this.bus.subscribe(REVOCATION_CHANNEL, (raw) => {
+    await this.bus.subscribeChannel(this.channel, (raw) => {
       const msg = JSON.parse(raw) as RevocationMessage;
       if (typeof msg.jti === 'string' && typeof msg.exp === 'number') this.remember(msg.jti, msg.exp * 1000);
       if (typeof msg.sub === 'string' && typeof msg.not_before === 'number') this.rememberSubject(msg.sub, msg.not_before);
@@ -81,7 +86,7 @@ export class RevocationStore {
       )
       .execute();
     this.rememberSubject(sub, notBefore);
-    await this.bus.publish(REVOCATION_CHANNEL, { sub, not_before: notBefore } satisfies RevocationMessage);
+    await this.bus.publishChannel(this.channel, { sub, not_before: notBefore } satisfies RevocationMessage);
   }
 
   /** Records the revocation of access token `jti` (valid until `exp`, seconds) and announces it. */
@@ -102,7 +107,7 @@ export class RevocationStore {
       const message: RevocationMessage = { jti: t.jti, exp: t.exp };
       if (t.token_sha256) message.token_sha256 = t.token_sha256;
       if (t.family_id) message.family_id = t.family_id;
-      await this.bus.publish(REVOCATION_CHANNEL, message);
+      await this.bus.publishChannel(this.channel, message);
     }
   }
 

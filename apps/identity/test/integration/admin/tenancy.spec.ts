@@ -17,6 +17,22 @@ describe('admin API tenancy', () => {
     delete: (path: string) => request(h.app).delete(path).auth(token, { type: 'bearer' }),
   });
 
+  /**
+   * Everything the admin API can change, as the platform owner sees it: tenants, their users and
+   * clients. A refused write must leave it exactly as it was, not only answer 403/404.
+   */
+  async function state(): Promise<unknown> {
+    const tenants = (await as(platformOwner).get('/v1/tenants')).body.items as Array<{ id: string }>;
+    const out: Record<string, unknown> = {};
+    for (const t of tenants) {
+      const users = await as(platformOwner).get(`/v1/tenants/${t.id}/users`);
+      const clients = await as(platformOwner).get(`/v1/tenants/${t.id}/clients`);
+      expect([users.status, clients.status]).toEqual([200, 200]);
+      out[t.id] = { tenant: t, users: users.body.items, clients: clients.body.items };
+    }
+    return out;
+  }
+
   beforeAll(async () => {
     platformOwner = (await h.login('owner@cloudstack.example')).access_token;
     platformAdmin = (await h.login('admin@cloudstack.example')).access_token;
@@ -45,6 +61,7 @@ describe('admin API tenancy', () => {
   });
 
   it('hides tenant B from an admin of tenant A, for reads and writes', async () => {
+    const before = await state();
     expect((await as(acmeAdmin).get('/v1/tenants/platform')).status).toBe(404);
     expect((await as(acmeAdmin).get('/v1/tenants/platform/users')).status).toBe(404);
     expect((await as(acmeAdmin).get('/v1/tenants/platform/clients')).status).toBe(404);
@@ -58,11 +75,15 @@ describe('admin API tenancy', () => {
     expect((await as(acmeAdmin).get(`/v1/tenants/acme/users/${victim.id}`)).status).toBe(404);
     expect((await as(acmeAdmin).delete(`/v1/tenants/acme/users/${victim.id}`)).status).toBe(404);
     expect((await as(platformOwner).get('/v1/tenants/platform')).body.name).toBe('Cloud Stack Platform');
+    // No cross-tenant create, PATCH, PUT or DELETE above left a trace.
+    expect(await state()).toEqual(before);
   });
 
   it('keeps a platform admin (not owner) out of other tenants', async () => {
+    const before = await state();
     expect((await as(platformAdmin).get('/v1/tenants/acme/users')).status).toBe(404);
     expect((await as(platformAdmin).post('/v1/tenants', { id: 'newco', name: 'NewCo' })).status).toBe(403);
+    expect(await state()).toEqual(before);
   });
 
   it('lets a platform owner manage every tenant', async () => {
@@ -76,7 +97,9 @@ describe('admin API tenancy', () => {
     const patched = await as(platformOwner).patch('/v1/tenants/acme', { name: 'Acme Corporation' });
     expect(patched.body.name).toBe('Acme Corporation');
     expect((await as(platformOwner).delete('/v1/tenants/globex')).status).toBe(204);
+    const before = await state();
     expect((await as(platformOwner).delete('/v1/tenants/platform')).status).toBe(403);
+    expect(await state()).toEqual(before);
   });
 
   it('manages users, roles and clients within the own tenant', async () => {
@@ -105,18 +128,23 @@ describe('admin API tenancy', () => {
   });
 
   it('lets only an owner change a tenant’s allowed e-mail domains', async () => {
+    const before = await state();
     const res = await as(platformAdmin).patch('/v1/tenants/platform', { allowed_email_domains: [] });
     expect(res.status).toBe(403);
+    expect(await state()).toEqual(before);
     expect((await as(platformAdmin).patch('/v1/tenants/platform', { name: 'Cloud Stack Platform' })).status).toBe(200);
   });
 
   it('does not let an admin grant owner or create a trusted client', async () => {
+    const before = await state();
     const res = await as(acmeAdmin).post('/v1/tenants/acme/users', { email: 'boss@acme.example', password: 'long-enough-3', roles: ['owner'] });
     expect(res.status).toBe(403);
     const trusted = await as(acmeAdmin).post('/v1/tenants/acme/clients', { name: 'fake gateway', client_type: 'confidential', grant_types: ['client_credentials'], trusted: true });
     expect(trusted.status).toBe(403);
     const governor = await as(acmeAdmin).post('/v1/tenants/acme/users', { email: 'gov@acme.example', password: 'long-enough-3', is_governor: true });
     expect(governor.status).toBe(403);
+    // Neither the owner nor the governor was created, nor the trusted client.
+    expect(await state()).toEqual(before);
   });
 
   it('keeps a disallowed e-mail domain out of a restricted tenant', async () => {

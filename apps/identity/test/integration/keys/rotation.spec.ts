@@ -62,8 +62,13 @@ describe('signing key rotation', () => {
   });
 
   it('lets only a platform owner rotate or list keys', async () => {
+    const keysBefore = await h.ctx.db.selectFrom('signing_keys').selectAll().orderBy('kid').execute();
+    const signingBefore = h.ctx.keys.signingKey().kid;
     const { access_token } = await h.login('admin@cloudstack.example');
     expect((await request(h.app).post('/v1/keys/rotate').auth(access_token, { type: 'bearer' })).status).toBe(403);
+    // The refusal changed nothing: no new key, none retired, the same key signs.
+    expect(await h.ctx.db.selectFrom('signing_keys').selectAll().orderBy('kid').execute()).toEqual(keysBefore);
+    expect(h.ctx.keys.signingKey().kid).toBe(signingBefore);
     const acme = await h.login('admin@acme.example');
     expect((await request(h.app).get('/v1/keys').auth(acme.access_token, { type: 'bearer' })).status).toBe(403);
   });
