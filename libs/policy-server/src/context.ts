@@ -1,6 +1,9 @@
 import { basename, resolve } from 'node:path';
+import { auditQueueName } from '@cloud-stack/contracts';
 import type { Logger, MetricsRegistry, ReadinessCheck } from '@cloud-stack/service-kit';
-import type { PolicyServerConfig } from './config';
+import { createAuthorizer, type Authorizer } from './authz/authorize';
+import { builtinAuthzModule } from './authz/builtin-policy';
+import { policyWritesAllowed, type PolicyServerConfig } from './config';
 import { DecisionLogger } from './decision-log/decision-logger';
 import { auditQueueDecisionLogSink, consoleDecisionLogSink } from './decision-log/sinks';
 import type { DecisionLogSink } from './decision-log/types';
@@ -17,6 +20,10 @@ export interface PolicyServerContext {
   readonly labels: Readonly<Record<string, string>>;
   /** Name under which the policy directory's revision appears in decision logs (`bundles`). */
   readonly bundleName: string;
+  /** system.authz over every API call; absent when POLICY_AUTHORIZATION=off. */
+  readonly authorize?: Authorizer;
+  /** Whether PUT/DELETE /v1/policies may change the serving policies (see policyWritesAllowed). */
+  readonly policyWrites: boolean;
 }
 
 export interface PolicyServer extends PolicyServerContext {
@@ -36,6 +43,7 @@ export const SIDECAR_VERSION = '0.1.0';
 function chooseSink(config: PolicyServerConfig, logger: Logger, metrics: MetricsRegistry | undefined): DecisionLogSink | undefined {
   switch (config.DECISION_LOG_SINK) {
     case 'bullmq':
+      logger.info({ queue: auditQueueName(config.AUDIT_QUEUE_PREFIX) }, 'decision logs go to the audit queue');
       return auditQueueDecisionLogSink({
         redisUrl: config.REDIS_URL,
         prefix: config.AUDIT_QUEUE_PREFIX,
@@ -55,8 +63,19 @@ function chooseSink(config: PolicyServerConfig, logger: Logger, metrics: Metrics
 export async function openPolicyServer(config: PolicyServerConfig, options: OpenOptions): Promise<PolicyServer> {
   const { logger, metrics } = options;
   const dir = resolve(config.POLICY_DIR);
-  const store = new PolicyStore(logger, dir);
+  const basic = config.POLICY_AUTHORIZATION === 'basic';
+  const builtins = basic ? [builtinAuthzModule({ client: config.POLICY_TOKEN, admin: config.POLICY_ADMIN_TOKEN })] : [];
+  const store = new PolicyStore(logger, dir, builtins, config.POLICY_V0_COMPATIBLE ? 'v0' : 'v1');
+  if (config.POLICY_V0_COMPATIBLE) logger.info('policies are parsed as Rego v0 (--v0-compatible)');
   await store.reload();
+  const policyWrites = policyWritesAllowed(config);
+  logger.info(
+    { authentication: config.POLICY_AUTHENTICATION, authorization: config.POLICY_AUTHORIZATION, policy_writes: policyWrites },
+    'policy API access',
+  );
+  if (config.POLICY_AUTHENTICATION === 'token' && !basic) {
+    logger.warn('POLICY_AUTHENTICATION=token has no effect without POLICY_AUTHORIZATION=basic: tokens are read but nothing checks them');
+  }
 
   const revisionGauge = metrics?.gauge('policy_revision', 'Revision of the serving policy set');
   const reloadCounter = metrics?.counter('policy_reloads_total', 'Policy directory loads by outcome');
@@ -88,6 +107,8 @@ export async function openPolicyServer(config: PolicyServerConfig, options: Open
     decisions,
     labels: { id: config.INSTANCE_ID, app: 'policy-sidecar', version: SIDECAR_VERSION },
     bundleName: basename(dir),
+    authorize: createAuthorizer(config, store),
+    policyWrites,
     checks: [
       {
         name: 'policies',

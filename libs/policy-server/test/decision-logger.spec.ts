@@ -62,6 +62,18 @@ describe('DecisionLogger', () => {
     expect(sent).toEqual([['d1', 'd2'], ['d3', 'd4'], ['d5']]);
   });
 
+  it('ships a gathered batch in slices, one per turn, without waiting for the interval', async () => {
+    const sent: number[] = [];
+    const sink: DecisionLogSink = { send: async (entries) => void sent.push(entries.length), close: async () => undefined };
+    const dl = new DecisionLogger({ sink, logger, batchSize: 5, sliceSize: 2, flushIntervalMs: 10_000 });
+    for (let i = 1; i <= 6; i++) dl.log(entry(i));
+    for (let turn = 0; turn < 4; turn++) await new Promise<void>((r) => setImmediate(r));
+    // The batch of 5 went out as 2 + 2 + 1; the sixth entry waits for the next batch or the interval.
+    expect(sent).toEqual([2, 2, 1]);
+    await dl.flush();
+    expect(sent).toEqual([2, 2, 1, 1]);
+  });
+
   it('drops and counts entries beyond the buffer instead of waiting', async () => {
     const { sink, release } = gatedSink();
     const metrics = new MetricsRegistry();

@@ -7,6 +7,11 @@ export interface AuditQueueSinkOptions {
   readonly redisUrl: string;
   /** BullMQ key prefix (default `bull`); tests use one per file. */
   readonly prefix?: string;
+  /**
+   * Events per BullMQ job (the producer's `maxBatch`, default its own): a job is serialised in one
+   * turn of the event loop, so with the logger's slice this bounds what a decision waits behind.
+   */
+  readonly maxBatch?: number;
   /** Attempts of one enqueue before the batch is dropped and counted (the producer's `addAttempts`). */
   readonly attempts?: number;
   /** Flushing or closing waits at most this long for Redis to take what is left. */
@@ -23,13 +28,14 @@ function within(ms: number, work: Promise<void>): Promise<void> {
 /**
  * Hands decision logs to the shared audit producer (@cloud-stack/audit-producer), which groups
  * them into BullMQ jobs on the `audit` queue (`AuditBatch`): each event is a `policy_decision`
- * audit event carrying the OPA-shaped entry under `details.decision_log`.
+ * audit event carrying the rest of the OPA-shaped entry under `details.decision_log`.
  */
 export function auditQueueDecisionLogSink(options: AuditQueueSinkOptions): DecisionLogSink & { readonly producer: AuditProducer } {
   const producer = createAuditProducer({
     connection: options.redisUrl,
     prefix: options.prefix,
     addAttempts: options.attempts,
+    maxBatch: options.maxBatch,
     logger: options.logger,
     metrics: options.metrics,
   });

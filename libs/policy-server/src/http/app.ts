@@ -2,6 +2,7 @@ import type { RequestListener } from 'node:http';
 import express from 'express';
 import { correlationId, type Logger, type MetricsRegistry } from '@cloud-stack/service-kit';
 import type { PolicyServerContext } from '../context';
+import { authorizeRequests } from './authorize';
 import { dataApi } from './data-api';
 import { opaErrorHandler, opaNotFound } from './errors';
 import { healthRouter } from './health-routes';
@@ -19,6 +20,7 @@ export function policyServerApp(ctx: PolicyServerContext, logger: Logger, metric
   app.disable('etag');
   app.set('query parser', 'simple');
   app.use(correlationId());
+  if (ctx.authorize) app.use(authorizeRequests(ctx.authorize));
   app.use(healthRouter(ctx));
   if (metrics) {
     app.get('/metrics', (_req, res) => {

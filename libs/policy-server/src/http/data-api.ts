@@ -7,6 +7,7 @@ import { engineErrorDetails, isEngineError, MSG_EVAL_ERROR, OpaHttpError } from 
 import { Ordered } from '../opa/json';
 import type { PolicyServerContext } from '../context';
 import { sendOpaError } from './errors';
+import { refuseDeepJson } from './json-depth';
 import { collectBody, parseByteSize } from './read-body';
 import { boolParam, sendJson, type Query } from './respond';
 import { traceIds } from './trace';
@@ -35,15 +36,23 @@ function documentPath(rest: string): string[] {
     });
 }
 
-function inputFromBody(body: Buffer | undefined, contentType: string | undefined): InputDoc {
+/** The request body as a document (JSON, or YAML by Content-Type); undefined when empty. */
+function parseBody(body: Buffer | undefined, contentType: string | undefined): unknown {
   const text = body ? body.toString('utf8') : '';
-  if (text.trim() === '') return { present: false };
-  let doc: unknown;
+  if (text.trim() === '') return undefined;
+  const what = 'body contains malformed input document';
+  // js-yaml has a nesting limit of its own (100).
+  const yaml = /yaml/i.test(contentType ?? '');
+  if (!yaml) refuseDeepJson(text, what);
   try {
-    doc = /yaml/i.test(contentType ?? '') ? loadYaml(text) : JSON.parse(text);
+    return yaml ? loadYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw OpaHttpError.badRequest(`body contains malformed input document: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    throw OpaHttpError.badRequest(`${what}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }
+}
+
+function inputFromBody(doc: unknown): InputDoc {
+  if (doc === undefined) return { present: false };
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw OpaHttpError.badRequest('body contains malformed input document: the body must be a JSON object');
   }
@@ -56,6 +65,7 @@ function inputFromQuery(query: Query): InputDoc {
   const v = query.input;
   const s = Array.isArray(v) ? v[v.length - 1] : v;
   if (typeof s !== 'string' || s === '') return { present: false };
+  refuseDeepJson(s, 'parameter contains malformed input document');
   try {
     return { present: true, value: JSON.parse(s) };
   } catch (err) {
@@ -89,6 +99,8 @@ export function dataApi(ctx: PolicyServerContext, logger: Logger): (req: Incomin
     timeoutMs: ctx.config.EVAL_TIMEOUT_MS,
     ...(ctx.config.EVAL_MAX_STEPS > 0 ? { maxSteps: ctx.config.EVAL_MAX_STEPS } : {}),
   };
+
+  const authorize = ctx.authorize;
 
   const decide = ({ req, res, path, query, correlationId }: DataRequest, readInput: () => InputDoc, warnMissingInput: boolean): void => {
     const started = process.hrtime.bigint();
@@ -161,13 +173,22 @@ export function dataApi(ctx: PolicyServerContext, logger: Logger): (req: Incomin
       const request: DataRequest = { req, res, path: documentPath(pathname.slice(PREFIX.length)), query, correlationId };
       if (get) {
         req.resume();
+        if (authorize) authorize({ req, pathname, query });
         decide(request, () => inputFromQuery(query), false);
         return;
       }
       collectBody(req, maxBody, (err, body) => {
         if (err) return fail(err);
         try {
-          decide(request, () => inputFromBody(body, req.headers['content-type']), true);
+          const contentType = req.headers['content-type'];
+          if (authorize) {
+            // system.authz sees the parsed body (OPA's input.body); parsed once for both.
+            const doc = parseBody(body, contentType);
+            authorize({ req, pathname, query, body: doc });
+            decide(request, () => inputFromBody(doc), true);
+          } else {
+            decide(request, () => inputFromBody(parseBody(body, contentType)), true);
+          }
         } catch (e) {
           fail(e);
         }

@@ -1,4 +1,4 @@
-import { type Request, Router } from 'express';
+import { type Request, type RequestHandler, Router } from 'express';
 import { Ordered } from '../opa/json';
 import { OpaHttpError } from '../opa/errors';
 import type { PolicyServerContext } from '../context';
@@ -20,10 +20,22 @@ function policyId(req: Request): string {
 
 const view = (m: StoredModule) => new Ordered({ id: m.id, raw: m.source });
 
-/** The Policy API: `GET /v1/policies`, `GET|PUT|DELETE /v1/policies/{id}` (text/plain Rego). */
+const writesDisabled = () =>
+  new OpaHttpError(403, 'unauthorized', 'policy writes are disabled: with NODE_ENV=production they need POLICY_AUTHORIZATION=basic');
+
+/**
+ * The Policy API: `GET /v1/policies`, `GET|PUT|DELETE /v1/policies/{id}` (text/plain Rego).
+ * Writes change what the gateway allows, so in production they are refused unless system.authz
+ * decides who may make them (ctx.policyWrites).
+ */
 export function policyRouter(ctx: PolicyServerContext): Router {
   const router = Router();
   const text = readBody(ctx.config.BODY_LIMIT);
+  const guardWrites: RequestHandler = (req, _res, next) => {
+    if (ctx.policyWrites) return next();
+    req.resume(); // the refused policy text is not read
+    next(writesDisabled());
+  };
 
   router.get('/', (req, res) => {
     sendJson(res, 200, new Ordered({ result: ctx.store.listPolicies().map(view) }), boolParam(req.query, 'pretty'));
@@ -31,7 +43,7 @@ export function policyRouter(ctx: PolicyServerContext): Router {
   router.get(/.+/, (req, res) => {
     sendJson(res, 200, new Ordered({ result: view(ctx.store.getPolicy(policyId(req))) }), boolParam(req.query, 'pretty'));
   });
-  router.put(/.+/, text, (req, res) => {
+  router.put(/.+/, guardWrites, text, (req, res) => {
     const started = process.hrtime.bigint();
     const id = policyId(req);
     const source = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
@@ -40,7 +52,7 @@ export function policyRouter(ctx: PolicyServerContext): Router {
     const body = boolParam(req.query, 'metrics') ? { metrics: { timer_server_handler_ns: Number(process.hrtime.bigint() - started) } } : {};
     sendJson(res, 200, body, boolParam(req.query, 'pretty'));
   });
-  router.delete(/.+/, (req, res) => {
+  router.delete(/.+/, guardWrites, (req, res) => {
     const id = policyId(req);
     ctx.store.deletePolicy(id);
     ctx.logger.info({ policy: id, revision: ctx.store.current().revision }, 'policy deleted through the API');

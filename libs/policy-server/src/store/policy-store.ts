@@ -1,3 +1,4 @@
+import type { RegoVersion } from '@cloud-stack/rego';
 import type { Logger } from '@cloud-stack/service-kit';
 import { MSG_COMPILE_ERROR, OpaHttpError, type OpaErrorDetail } from '../opa/errors';
 import { compileSet, type PolicySet, type StoredModule } from './engine';
@@ -41,10 +42,14 @@ export class PolicyStore {
   constructor(
     private readonly logger: Logger,
     private readonly dir?: string,
+    private readonly builtins: readonly StoredModule[] = [],
+    /** Rego version of modules that do not name their own (`v0`: the sidecar's --v0-compatible). */
+    private readonly regoVersion: RegoVersion = 'v1',
   ) {
-    const empty = compileSet([]);
-    if (!empty.ok) throw new Error(`the Rego engine cannot compile an empty policy set: ${empty.message}`);
-    this.snapshot = { revision: 0, set: empty.set, data: {}, modules: new Map(), activatedAt: new Date().toISOString() };
+    const modules = new Map(builtins.map((m) => [m.id, m]));
+    const initial = compileSet(modules.values(), regoVersion);
+    if (!initial.ok) throw new Error(`the Rego engine cannot compile the built-in policy set: ${initial.message}`);
+    this.snapshot = { revision: 0, set: initial.set, data: {}, modules, activatedAt: new Date().toISOString() };
   }
 
   current(): PolicySnapshot {
@@ -75,7 +80,8 @@ export class PolicyStore {
     const modules = new Map<string, StoredModule>();
     for (const m of loaded.modules) modules.set(m.id, { id: m.id, source: m.source, origin: 'file' });
     for (const m of this.snapshot.modules.values()) if (m.origin === 'api' && !modules.has(m.id)) modules.set(m.id, m);
-    const compiled = compileSet(modules.values());
+    for (const m of this.builtins) if (!modules.has(m.id)) modules.set(m.id, m);
+    const compiled = compileSet(modules.values(), this.regoVersion);
     if (!compiled.ok) {
       return this.report(seq, { ok: false, at, revision: this.snapshot.revision, message: MSG_COMPILE_ERROR, errors: compiled.errors });
     }
@@ -110,7 +116,7 @@ export class PolicyStore {
   }
 
   private commit(modules: Map<string, StoredModule>): void {
-    const compiled = compileSet(modules.values());
+    const compiled = compileSet(modules.values(), this.regoVersion);
     if (!compiled.ok) throw OpaHttpError.badRequest(MSG_COMPILE_ERROR, compiled.errors);
     this.swap(compiled.set, modules, this.snapshot.data);
   }

@@ -1,4 +1,4 @@
-import { compileModules } from '@cloud-stack/rego';
+import { compileModules, type RegoVersion } from '@cloud-stack/rego';
 import { engineErrorDetails } from '../opa/errors';
 import { loadDirectory } from '../store/load-directory';
 
@@ -20,15 +20,23 @@ export interface PolicyTestReport {
   readonly compileError?: string;
 }
 
+export interface PolicyTestOptions {
+  /** `v0`: parse the modules as Rego v0, as `opa test --v0-compatible` (default `v1`). */
+  readonly regoVersion?: RegoVersion;
+}
+
 /**
  * Runs every `test_*` rule of the directory's modules the way `opa test` does: a test passes when
  * its rule is defined and true; false or undefined fails; an evaluation error is an ERROR.
  */
-export async function runPolicyTests(dir: string): Promise<PolicyTestReport> {
+export async function runPolicyTests(dir: string, options: PolicyTestOptions = {}): Promise<PolicyTestReport> {
   const { modules, data } = await loadDirectory(dir);
   let set;
   try {
-    set = compileModules(modules.map((m) => ({ file: m.id, source: m.source })));
+    set = compileModules(
+      modules.map((m) => ({ file: m.id, source: m.source })),
+      { regoVersion: options.regoVersion ?? 'v1' },
+    );
   } catch (err) {
     const text = engineErrorDetails(err)
       .map((e) => `${e.location ? `${e.location.file}:${e.location.row}: ` : ''}${e.code}: ${e.message}`)
