@@ -240,7 +240,8 @@ describe('audit read API', () => {
 
   it('verifies and publishes the public key', async () => {
     const signer = await loadDigestSigner(db);
-    await sealClosedIntervals(db, signer, { intervalSeconds: 3600, graceSeconds: 60 });
+    // No grace: the newest hour has just closed, and must be sealed even in the first minute after it.
+    await sealClosedIntervals(db, signer, { intervalSeconds: 3600, graceSeconds: 0 });
     const res = await get(`/v1/audit/verify?from=${new Date(t0 - HOUR).toISOString()}&to=${new Date().toISOString()}`, 'tok-platform').expect(200);
     expect(res.body).toMatchObject({ ok: true, bad_signatures: [], broken_chain_links: [] });
     expect(res.body.rows_checked).toBeGreaterThan(30);

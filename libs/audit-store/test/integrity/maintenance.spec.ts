@@ -32,7 +32,8 @@ describe('scheduled sealing', () => {
       prefix: redis.prefix,
       signer,
       logger: createLogger('audit-maint-test', 'silent'),
-      seal: { intervalSeconds: 3600, graceSeconds: 60, everyMs: 100 },
+      // No grace: the newest hour has just closed, and must be sealed even in the first minute after it.
+      seal: { intervalSeconds: 3600, graceSeconds: 0, everyMs: 100 },
       retention: { policy: DEFAULT_RETENTION, everyMs: 100 },
       runAtStart: false,
     };

@@ -7,7 +7,8 @@ import { loadDigestSigner, rowHashSql, sealClosedIntervals, verifyAuditLog, type
 import { ensureMonthPartition, HOUR, insertEvents, makeEvent, openMigratedDb } from './helpers';
 
 const testDb = useTestDatabase('audit_seal');
-const seal = { intervalSeconds: 3600, graceSeconds: 60 };
+// No grace: the newest hour of these tests has just closed, and must be sealed even in the first minute after it.
+const seal = { intervalSeconds: 3600, graceSeconds: 0 };
 let db: Kysely<unknown>;
 let signer: DigestSigner;
 const base = Math.floor(Date.now() / HOUR) * HOUR - 6 * HOUR;
