@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
-import { trace } from '@opentelemetry/api';
-import { uuidv7, type AuditEventInput } from '@cloud-stack/contracts';
+import { buildAuditEvent, type AuditEventInput } from '@cloud-stack/contracts';
+import { traceOf } from '@cloud-stack/service-kit';
 import { caller, type Caller } from './caller';
 
 /** Where admin actions go: the shared audit producer's `emit` (never blocks, never throws). */
@@ -8,10 +8,6 @@ export type EmitAuditEvent = (event: AuditEventInput) => unknown;
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const TENANT_PATH = /^\/tenants\/([^/]+)/;
-
-function cut(s: string | undefined, max: number): string | null {
-  return s === undefined || s === '' ? null : s.slice(0, max);
-}
 
 /** The tenant an admin path is about (`/tenants/{id}/…`), else undefined. */
 function targetTenant(path: string): string | undefined {
@@ -33,10 +29,6 @@ function fileUnder(who: Caller, target: string | undefined): string {
   return target !== undefined && (who.platformOwner || target === who.tenant_id) ? target : who.tenant_id;
 }
 
-function activeTraceId(): string | null {
-  const id = trace.getActiveSpan()?.spanContext().traceId;
-  return id && /^[0-9a-f]{32}$/.test(id) && !/^0+$/.test(id) ? id : null;
-}
 
 /**
  * Records every change an authenticated admin attempts through the admin API (any method but
@@ -56,7 +48,7 @@ export function recordAdminActions(emit: EmitAuditEvent): RequestHandler {
     const t0 = process.hrtime.bigint();
     // req.path is relative to the admin router here; the routes below see it rewritten.
     const path = req.path;
-    const traceId = activeTraceId();
+    const traceId = traceOf(req.headers)?.trace_id ?? null;
     // 'close' also fires when the client goes away mid-request: the change may still have happened.
     res.once('close', () => {
       const durationMs = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -77,31 +69,21 @@ interface Outcome {
 }
 
 function adminEvent(req: Request, who: Caller, { status, completed, path, started, durationMs, traceId }: Outcome): AuditEventInput {
-  const target = targetTenant(path);
-  return {
-    event_id: uuidv7(),
+  return buildAuditEvent({
     category: 'admin',
-    occurred_at: new Date(started).toISOString(),
+    occurred_at: started,
     correlation_id: req.correlationId,
-    causation_id: null,
     trace_id: traceId,
-    tenant_id: cut(fileUnder(who, target), 200),
-    user_id: cut(who.sub, 200),
-    client_id: cut(who.client_id, 200),
-    agent_id: null,
-    route_id: null,
-    method: req.method.slice(0, 16),
-    host: (req.get('host') ?? '').slice(0, 255),
-    path: req.originalUrl.split('?')[0]!.slice(0, 2048),
+    tenant_id: fileUnder(who, targetTenant(path)),
+    user_id: who.sub,
+    client_id: who.client_id,
+    method: req.method,
+    host: req.get('host') ?? '',
+    path: req.originalUrl.split('?')[0]!,
     status,
     duration_ms: durationMs,
-    decision: null,
-    sandbox_routed: false,
-    trial_mode: false,
-    upstream: null,
-    ip: cut(req.ip, 64),
-    user_agent: cut(req.get('user-agent'), 1024),
-    error_code: null,
+    ip: req.ip,
+    user_agent: req.get('user-agent'),
     details: { actor_tenant_id: who.tenant_id, actor_roles: [...who.roles], platform_owner: who.platformOwner, completed },
-  };
+  });
 }

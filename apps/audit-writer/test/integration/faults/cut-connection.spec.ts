@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { uuidv7, type AuditEvent } from '@cloud-stack/contracts';
+import { buildAuditEvent, type AuditEventInput } from '@cloud-stack/contracts';
 import { createDb, sql, type Kysely } from '@cloud-stack/db';
 import { createAuditProducer } from '@cloud-stack/audit-producer';
 import { createLogger } from '@cloud-stack/service-kit';
@@ -33,32 +33,8 @@ afterAll(async () => {
   await db?.destroy();
 });
 
-function auditEvent(i: number, occurredAt = new Date()): AuditEvent {
-  return {
-    event_id: uuidv7(),
-    category: 'request',
-    occurred_at: occurredAt.toISOString(),
-    correlation_id: `cut-${i}`,
-    causation_id: null,
-    trace_id: null,
-    tenant_id: 'tenant-a',
-    user_id: 'u',
-    client_id: 'c',
-    agent_id: null,
-    route_id: 'r',
-    method: 'GET',
-    host: 'h',
-    path: `/p/${i}`,
-    status: 200,
-    duration_ms: 1,
-    decision: null,
-    sandbox_routed: false,
-    trial_mode: false,
-    upstream: null,
-    ip: null,
-    user_agent: null,
-    error_code: null,
-  };
+function auditEvent(i: number, occurredAt = new Date()): AuditEventInput {
+  return buildAuditEvent({ occurred_at: occurredAt, correlation_id: `cut-${i}`, tenant_id: 'tenant-a', user_id: 'u', client_id: 'c', route_id: 'r', method: 'GET', host: 'h', path: `/p/${i}`, status: 200, duration_ms: 1 });
 }
 
 const count = async (table: string) => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(db)).rows[0]!.n;
@@ -68,7 +44,7 @@ async function until(probe: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 400 && !(await probe()); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
-async function emit(events: AuditEvent[]): Promise<void> {
+async function emit(events: AuditEventInput[]): Promise<void> {
   const producer = createAuditProducer({ connection: redis.url, prefix: redis.prefix, maxBatch: 50, lingerMs: 1 });
   for (const e of events) producer.emit(e);
   await producer.close();

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { uuidv7, type AuditEvent } from '@cloud-stack/contracts';
+import { buildAuditEvent, type AuditEventInput } from '@cloud-stack/contracts';
 import { createDb, sql, type Kysely } from '@cloud-stack/db';
 import { createAuditProducer } from '@cloud-stack/audit-producer';
 import { adminDatabaseUrl, freePort, holdLock, terminateBackends, useRedisPrefix, useTestDatabase } from '@cloud-stack/test-kit';
@@ -47,32 +47,8 @@ async function startWriter(): Promise<ChildProcess> {
   throw new Error(`audit-writer did not become ready (exit code ${child.exitCode})`);
 }
 
-function auditEvent(i: number): AuditEvent {
-  return {
-    event_id: uuidv7(),
-    category: 'request',
-    occurred_at: new Date().toISOString(),
-    correlation_id: `kill-${i}`,
-    causation_id: null,
-    trace_id: null,
-    tenant_id: 'tenant-a',
-    user_id: 'u',
-    client_id: 'c',
-    agent_id: null,
-    route_id: 'r',
-    method: 'GET',
-    host: 'h',
-    path: `/p/${i}`,
-    status: 200,
-    duration_ms: 1,
-    decision: null,
-    sandbox_routed: false,
-    trial_mode: false,
-    upstream: null,
-    ip: null,
-    user_agent: null,
-    error_code: null,
-  };
+function auditEvent(i: number): AuditEventInput {
+  return buildAuditEvent({ occurred_at: Date.now(), correlation_id: `kill-${i}`, tenant_id: 'tenant-a', user_id: 'u', client_id: 'c', route_id: 'r', method: 'GET', host: 'h', path: `/p/${i}`, status: 200, duration_ms: 1 });
 }
 
 const count = async (table: string) => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(db)).rows[0]!.n;
