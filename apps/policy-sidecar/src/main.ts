@@ -1,8 +1,16 @@
-import { createLogger, exitOnConfigError, startServer, startTelemetry } from '@cloud-stack/service-kit';
-import { policyServerEnv, readPolicyServerConfig } from '@cloud-stack/policy-server';
+import { isMainThread } from 'node:worker_threads';
+import { startTelemetry } from '@cloud-stack/service-kit/telemetry';
 
-// Telemetry first, so http/express/ioredis are instrumented when the app loads them.
+// Bundled, this file is also the entry of the decision-log worker thread (DecisionLogger's
+// workerUrl): there it ships decision logs until terminated, and the rest never runs.
+if (!isMainThread) await (await import('@cloud-stack/policy-server')).runDecisionLogWorker();
+
+// Telemetry first, and everything else imported only after it: a static import is evaluated before
+// any code of this module (in the bundle too, where esbuild keeps dynamic imports as chunks), and
+// express and ioredis must load after the instrumentations are in place.
 const telemetry = startTelemetry('policy-sidecar');
+const { createLogger, exitOnConfigError, startServer } = await import('@cloud-stack/service-kit');
+const { policyServerEnv, readPolicyServerConfig } = await import('@cloud-stack/policy-server');
 const config = exitOnConfigError(() => readPolicyServerConfig(policyServerEnv(process.argv.slice(2))));
 const logger = createLogger('policy-sidecar');
 

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { AUDIT_QUEUE_PREFIX_DEFAULT, AUDIT_QUEUE_PREFIX_VARIABLE } from '@cloud-stack/contracts';
 import { ConfigError, env, isProduction, readConfig, requireInProduction, shutdownConfigShape } from '@cloud-stack/service-kit';
+import { EMPTY_OPA_CONFIG, readOpaConfigFile, type OpaConfig } from './config/opa-config';
+import { checkDecisionLogConfig, decisionLogServiceConfigShape } from './decision-log/config';
 
 export const policyServerConfigShape = {
   PORT: env.port(8181),
@@ -25,14 +27,22 @@ export const policyServerConfigShape = {
    * also set by the sidecar's `--v0-compatible` flag. A module importing `rego.v1` stays v1.
    */
   POLICY_V0_COMPATIBLE: env.bool(false),
+  /**
+   * OPA's configuration file (YAML, `opa run -c`): services, bundles, keys, decision_logs, status,
+   * default_decision, labels. Also set by the `--config-file`/`-c` flag. With bundles configured,
+   * POLICY_DIR is not loaded.
+   */
+  POLICY_CONFIG_FILE: env.optionalString(),
+  /** Comma-separated local bundles (.tar.gz files or bundle directories), loaded instead of POLICY_DIR (`opa run --bundle`). */
+  POLICY_BUNDLES: env.list([]),
   /** Largest accepted request body (input documents, policies). */
   BODY_LIMIT: env.string('1mb').refine((v) => /^\s*\d+(\.\d+)?\s*(b|kb|mb|gb)?\s*$/i.test(v), 'a size like 512kb or 1mb'),
   /** Evaluation time limit; longer evaluations answer 500 with an eval_cancel_error. */
   EVAL_TIMEOUT_MS: env.int(1000, 1),
   /** Evaluation step budget (0 = none): the engine stops a runaway evaluation with eval_cancel_error. */
   EVAL_MAX_STEPS: env.int(10_000_000),
-  /** `bullmq` (audit queue), `console` (one log line per decision) or `none`. */
-  DECISION_LOG_SINK: env.oneOf(['bullmq', 'console', 'none'] as const, 'bullmq'),
+  /** `bullmq` (audit queue), `http` (a log service in OPA's protocol), `console` (one log line per decision) or `none`. */
+  DECISION_LOG_SINK: env.oneOf(['bullmq', 'http', 'console', 'none'] as const, 'bullmq'),
   REDIS_URL: env.url('redis://127.0.0.1:6379'),
   /** BullMQ key prefix of the audit queue; the contract's one name, shared by every producer and the writer. */
   [AUDIT_QUEUE_PREFIX_VARIABLE]: env.string(AUDIT_QUEUE_PREFIX_DEFAULT),
@@ -45,6 +55,7 @@ export const policyServerConfigShape = {
   DECISION_LOG_SEND_ATTEMPTS: env.int(8, 1),
   /** Shutdown waits at most this long for the audit queue to take the last decision logs (within SHUTDOWN_TIMEOUT_MS). */
   DECISION_LOG_CLOSE_TIMEOUT_MS: env.int(3000, 1),
+  ...decisionLogServiceConfigShape,
   /** This instance's id in decision-log labels (OPA's `labels.id`). */
   INSTANCE_ID: env.string(hostname()),
   ...shutdownConfigShape,
@@ -54,14 +65,21 @@ export type PolicyServerConfig = ReturnType<typeof readPolicyServerConfig>;
 
 /**
  * The sidecar's command line as the variables it stands for: `--v0-compatible` (OPA's flag of
- * that name) is POLICY_V0_COMPATIBLE=true. Anything else is a ConfigError: the rest of the
- * configuration is environment variables only.
+ * that name) is POLICY_V0_COMPATIBLE=true, `--config-file FILE`/`-c FILE` (OPA's) is
+ * POLICY_CONFIG_FILE. Anything else is a ConfigError: the rest of the configuration is
+ * environment variables and the OPA configuration file.
  */
 export function policyServerEnv(argv: readonly string[], source: Record<string, string | undefined> = process.env): Record<string, string | undefined> {
   const out = { ...source };
-  for (const arg of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
     if (arg === '--v0-compatible') out['POLICY_V0_COMPATIBLE'] = 'true';
-    else throw new ConfigError(arg, 'unknown flag (the only flag is --v0-compatible; the rest is environment variables)');
+    else if (arg.startsWith('--config-file=')) out['POLICY_CONFIG_FILE'] = arg.slice('--config-file='.length);
+    else if (arg === '--config-file' || arg === '-c') {
+      const file = argv[++i];
+      if (!file) throw new ConfigError(arg, 'needs a file (the OPA configuration file)');
+      out['POLICY_CONFIG_FILE'] = file;
+    } else throw new ConfigError(arg, 'unknown flag (the flags are --v0-compatible and --config-file/-c FILE; the rest is environment variables)');
   }
   return out;
 }
@@ -69,13 +87,15 @@ export function policyServerEnv(argv: readonly string[], source: Record<string, 
 /** Reads the sidecar's configuration; a bad or (in production) missing value throws a ConfigError naming the variable. */
 export function readPolicyServerConfig(source: Record<string, string | undefined> = process.env) {
   const config = readConfig(policyServerConfigShape, source);
+  checkDecisionLogConfig(config);
+  const opa: OpaConfig = config.POLICY_CONFIG_FILE ? readOpaConfigFile(config.POLICY_CONFIG_FILE, source) : EMPTY_OPA_CONFIG;
   requireInProduction(source, [
     // The default is an unauthenticated local Redis; a deployment names its own (password included).
     ...(config.DECISION_LOG_SINK === 'bullmq' ? ['REDIS_URL'] : []),
     // With token authentication the built-in policy admits only holders of this token.
     ...(config.POLICY_AUTHENTICATION === 'token' ? ['POLICY_TOKEN'] : []),
   ]);
-  return config;
+  return { ...config, opa };
 }
 
 /**

@@ -1,11 +1,11 @@
 import { basename, resolve } from 'node:path';
-import { auditQueueName } from '@cloud-stack/contracts';
 import type { Logger, MetricsRegistry, ReadinessCheck } from '@cloud-stack/service-kit';
 import { createAuthorizer, type Authorizer } from './authz/authorize';
 import { builtinAuthzModule } from './authz/builtin-policy';
+import { BundleManager } from './bundles/bundle-manager';
 import { policyWritesAllowed, type PolicyServerConfig } from './config';
-import { DecisionLogger } from './decision-log/decision-logger';
-import { auditQueueDecisionLogSink, consoleDecisionLogSink } from './decision-log/sinks';
+import { openDecisionLogger } from './decision-log/config';
+import type { DecisionLogger } from './decision-log/decision-logger';
 import type { DecisionLogSink } from './decision-log/types';
 import { PolicyStore } from './store/policy-store';
 import { watchDirectory, type DirectoryWatcher } from './store/watch';
@@ -24,6 +24,8 @@ export interface PolicyServerContext {
   readonly authorize?: Authorizer;
   /** Whether PUT/DELETE /v1/policies may change the serving policies (see policyWritesAllowed). */
   readonly policyWrites: boolean;
+  /** The bundle plugin; absent unless bundles are configured (OPA config `bundles`, or POLICY_BUNDLES), when POLICY_DIR is not loaded. */
+  readonly bundles?: BundleManager;
 }
 
 export interface PolicyServer extends PolicyServerContext {
@@ -40,34 +42,18 @@ export interface OpenOptions {
 
 export const SIDECAR_VERSION = '0.1.0';
 
-function chooseSink(config: PolicyServerConfig, logger: Logger, metrics: MetricsRegistry | undefined): DecisionLogSink | undefined {
-  switch (config.DECISION_LOG_SINK) {
-    case 'bullmq':
-      logger.info({ queue: auditQueueName(config.AUDIT_QUEUE_PREFIX) }, 'decision logs go to the audit queue');
-      return auditQueueDecisionLogSink({
-        redisUrl: config.REDIS_URL,
-        prefix: config.AUDIT_QUEUE_PREFIX,
-        attempts: config.DECISION_LOG_SEND_ATTEMPTS,
-        closeTimeoutMs: config.DECISION_LOG_CLOSE_TIMEOUT_MS,
-        logger,
-        metrics,
-      });
-    case 'console':
-      return consoleDecisionLogSink(logger);
-    case 'none':
-      return undefined;
-  }
-}
-
 /** Loads the policy directory, starts watching it and opens the decision-log sink. */
 export async function openPolicyServer(config: PolicyServerConfig, options: OpenOptions): Promise<PolicyServer> {
   const { logger, metrics } = options;
   const dir = resolve(config.POLICY_DIR);
   const basic = config.POLICY_AUTHORIZATION === 'basic';
   const builtins = basic ? [builtinAuthzModule({ client: config.POLICY_TOKEN, admin: config.POLICY_ADMIN_TOKEN })] : [];
-  const store = new PolicyStore(logger, dir, builtins, config.POLICY_V0_COMPATIBLE ? 'v0' : 'v1');
+  const bundleMode = Object.keys(config.opa.bundles).length > 0 || config.POLICY_BUNDLES.length > 0;
+  const store = new PolicyStore(logger, bundleMode ? undefined : dir, builtins, config.POLICY_V0_COMPATIBLE ? 'v0' : 'v1');
   if (config.POLICY_V0_COMPATIBLE) logger.info('policies are parsed as Rego v0 (--v0-compatible)');
-  await store.reload();
+  const bundles = bundleMode ? new BundleManager({ config: config.opa, localBundles: config.POLICY_BUNDLES, store, logger }) : undefined;
+  if (bundles) await bundles.start();
+  else await store.reload();
   const policyWrites = policyWritesAllowed(config);
   logger.info(
     { authentication: config.POLICY_AUTHENTICATION, authorization: config.POLICY_AUTHORIZATION, policy_writes: policyWrites },
@@ -85,40 +71,31 @@ export async function openPolicyServer(config: PolicyServerConfig, options: Open
     revisionGauge?.set(store.current().revision);
   };
   revisionGauge?.set(store.current().revision);
-  const watcher: DirectoryWatcher | undefined = config.POLICY_WATCH ? watchDirectory(dir, config.POLICY_RELOAD_DEBOUNCE_MS, reload, logger) : undefined;
+  const watcher: DirectoryWatcher | undefined = config.POLICY_WATCH && !bundles ? watchDirectory(dir, config.POLICY_RELOAD_DEBOUNCE_MS, reload, logger) : undefined;
 
-  const sink = options.sink ?? chooseSink(config, logger, metrics);
-  const decisions = sink
-    ? new DecisionLogger({
-        sink,
-        logger,
-        metrics,
-        mask: config.DECISION_LOG_MASK,
-        bufferSize: config.DECISION_LOG_BUFFER_SIZE,
-        batchSize: config.DECISION_LOG_BATCH_SIZE,
-        flushIntervalMs: config.DECISION_LOG_FLUSH_MS,
-      })
-    : undefined;
+  const decisions = openDecisionLogger(config, { logger, metrics, sink: options.sink });
 
   return {
     config,
     logger,
     store,
     decisions,
-    labels: { id: config.INSTANCE_ID, app: 'policy-sidecar', version: SIDECAR_VERSION },
+    labels: { ...config.opa.labels, id: config.INSTANCE_ID, app: 'policy-sidecar', version: SIDECAR_VERSION },
     bundleName: basename(dir),
     authorize: createAuthorizer(config, store),
     policyWrites,
+    bundles,
     checks: [
       {
         name: 'policies',
         check: async () => {
-          if (!store.status().activated) throw new Error('the policy directory has not loaded');
+          if (bundles ? !bundles.allActivated() : !store.status().activated) throw new Error(bundles ? 'not every bundle is activated' : 'the policy directory has not loaded');
         },
       },
     ],
     close: async () => {
       watcher?.close();
+      bundles?.close();
       await decisions?.close();
     },
   };

@@ -10,6 +10,9 @@ import { Parser } from './parser/parser';
 import { Rewriter } from './compiler/rewrite';
 import { RegoObject, fromJSON, toJSON, type Value } from './value';
 import type { RegoVersion, Term } from './ast';
+import { partialEvaluate } from './partial/run';
+import type { Residual } from './partial';
+import type { Tracer } from './eval/trace';
 
 export interface RegoModule {
   readonly file: string;
@@ -50,10 +53,19 @@ export interface EvalOptions {
    * when it runs without one. Default: `{ env: <env> }`.
    */
   readonly runtime?: Readonly<Record<string, unknown>>;
+  /** Receives the evaluation's trace events (OPA's explain); slower, for diagnosis only. */
+  readonly trace?: Tracer;
 }
 export interface QueryOptions extends EvalOptions {
   /** Input given as Rego term source (OPA's input_term) instead of JSON. */
   readonly inputTerm?: string;
+}
+export interface PartialOptions extends EvalOptions {
+  /**
+   * Refs left unknown, e.g. `input.fruits` or `data.tables.t`. Absent: what the queried rule's
+   * METADATA names (`compile: {unknowns: [...]}`), else `input` (OPA's defaults).
+   */
+  readonly unknowns?: readonly string[];
 }
 export type EvaluateResult = { defined: true; result: unknown } | { defined: false };
 
@@ -61,6 +73,10 @@ export interface PolicySet {
   evaluate(path: readonly string[], options?: EvalOptions): EvaluateResult;
   query(query: string, options?: QueryOptions): Array<Record<string, unknown>>;
   testRules(): ReadonlyArray<{ readonly path: readonly string[]; readonly name: string }>;
+  /** Partial evaluation (OPA's Compile API): the query with `unknowns` left open, as residual queries. */
+  partial(query: string, options: PartialOptions): Residual;
+  /** Paths (below data) that rules define: base data may not be written at or under them. */
+  rulePaths(): ReadonlyArray<readonly string[]>;
 }
 
 let sharedRegistry: BuiltinRegistry | undefined;
@@ -105,7 +121,7 @@ class CompiledPolicySet implements PolicySet {
   private evaluator(options: EvalOptions, input: Value | undefined): Evaluator {
     const ctx = new LazyBuiltinContext(options.env, options.print, options.runtime === undefined ? undefined : fromJSON(options.runtime));
     return new Evaluator(
-      { root: this.policy.root, registry: this.reg, strict: this.strict, ctx, maxSteps: options.maxSteps, timeoutMs: options.timeoutMs },
+      { root: this.policy.root, registry: this.reg, strict: this.strict, ctx, maxSteps: options.maxSteps, timeoutMs: options.timeoutMs, tracer: options.trace },
       rootFrame(input, this.baseData(options.data)),
     );
   }
@@ -161,6 +177,12 @@ class CompiledPolicySet implements PolicySet {
     return results;
   }
 
+  partial(text: string, options: PartialOptions): Residual {
+    const q = compileQuery(text, this.policy, this.reg, this.regoVersion);
+    const input = options.input === undefined ? undefined : fromJSON(options.input);
+    return partialEvaluate(this.policy, this.reg, q, this.evaluator(options, input), options.unknowns);
+  }
+
   private termValue(src: string): Value {
     const p = new Parser(src, 'input');
     const t = new Rewriter(new Map(), () => false, []).term(p.parseTermExpr(), { declared: new Map(), unused: new Map(), parent: undefined, nested: false });
@@ -176,6 +198,16 @@ class CompiledPolicySet implements PolicySet {
         out.push({ path: n.path, name });
       }
       for (const c of n.children.values()) walk(c);
+    };
+    walk(this.policy.root);
+    return out;
+  }
+
+  rulePaths(): ReadonlyArray<readonly string[]> {
+    const out: Array<readonly string[]> = [];
+    const walk = (n: typeof this.policy.root): void => {
+      if (n.rules.length || n.defaults.length) out.push(n.path);
+      else for (const c of n.children.values()) walk(c);
     };
     walk(this.policy.root);
     return out;

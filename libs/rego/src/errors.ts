@@ -14,7 +14,11 @@ export type RegoErrorCode =
   | 'eval_cancel_error'
   | 'eval_internal_error'
   | 'invalid_parameter'
-  | 'internal_error';
+  | 'internal_error'
+  /** A residual query outside what a data-filtering target can express (EOPA's code). */
+  | 'pe_fragment_error'
+  /** A construct the partial evaluator does not handle over unknowns. */
+  | 'pe_unsupported_error';
 
 export interface RegoLocation {
   readonly file?: string;

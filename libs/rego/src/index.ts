@@ -4,7 +4,9 @@
  * Stages: lexer -> parser -> compiler (names, safety, rule tree, checks) -> evaluator.
  */
 export { compileModules } from './engine';
-export type { RegoModule, CompileOptions, EvalOptions, QueryOptions, EvaluateResult, PolicySet } from './engine';
+export type { RegoModule, CompileOptions, EvalOptions, QueryOptions, EvaluateResult, PolicySet, PartialOptions } from './engine';
+export * from './partial';
 export type { RegoVersion } from './ast';
+export type { TraceEvent, Tracer } from './eval/trace';
 export { RegoError } from './errors';
 export type { RegoErrorCode, RegoErrorDetail, RegoLocation } from './errors';

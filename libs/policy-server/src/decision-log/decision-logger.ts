@@ -1,15 +1,22 @@
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Logger, MetricsRegistry } from '@cloud-stack/service-kit';
 import { applyMask, parseMaskRules, type MaskRule } from './mask';
+import { WORKER_KIND, type DecisionLogShipping, type DecisionLogWorkerData, type FromWorker, type ShippingProgress, type ToWorker } from './shipping';
 import type { DecisionLogEntry, DecisionLogSink } from './types';
 
-export interface DecisionLoggerOptions {
-  readonly sink: DecisionLogSink;
+interface CommonOptions {
   readonly logger: Logger;
   readonly metrics?: MetricsRegistry;
   /** JSON pointers to erase, e.g. ['/input/password', '/input/token']. */
   readonly mask?: readonly string[];
-  /** Entries waiting to be shipped; beyond this new entries are dropped (and counted). */
+  /** Entries held and not yet shipped (or lost); beyond this new entries are dropped (and counted). */
   readonly bufferSize?: number;
+}
+
+/** A sink object on the request thread: for tests and the console sink. */
+export interface InThreadDecisionLoggerOptions extends CommonOptions {
+  readonly sink: DecisionLogSink;
   /** Entries buffered before shipping starts (else the interval ships what there is). */
   readonly batchSize?: number;
   /** Entries handed to the sink per turn of the event loop (default: the whole batch). */
@@ -18,54 +25,293 @@ export interface DecisionLoggerOptions {
   readonly flushIntervalMs?: number;
 }
 
+/** A sink opened in a worker thread: serialisation and I/O never run on the request thread. */
+export interface WorkerDecisionLoggerOptions extends CommonOptions {
+  readonly shipping: DecisionLogShipping;
+  /**
+   * The module the worker thread runs. By default the library's own entry when it runs from its
+   * sources; in a bundled app, the app's entry file, which must run `runDecisionLogWorker()` when
+   * it is not on the main thread (apps/policy-sidecar/src/main.ts does).
+   */
+  readonly workerUrl?: URL;
+  /** close() waits at most this long for the worker to ship what is left (plus a second to report). */
+  readonly closeTimeoutMs?: number;
+}
+
+export type DecisionLoggerOptions = InThreadDecisionLoggerOptions | WorkerDecisionLoggerOptions;
+
+/** The counts every mode keeps, mirrored as metrics. */
+class Tally {
+  dropped = 0;
+  shipped = 0;
+  failed = 0;
+  private readonly droppedCounter;
+  private readonly shippedCounter;
+  private readonly failedCounter;
+
+  constructor(metrics: MetricsRegistry | undefined) {
+    this.droppedCounter = metrics?.counter('decision_logs_dropped_total', 'Decision logs dropped: the buffer was full, or the sink refused or gave up on them');
+    this.shippedCounter = metrics?.counter('decision_logs_shipped_total', 'Decision logs shipped (in the queue, or acknowledged by the log service)');
+    this.failedCounter = metrics?.counter('decision_logs_failed_total', 'Decision logs lost because the sink failed');
+  }
+
+  drop(n: number): void {
+    this.dropped += n;
+    this.droppedCounter?.inc(undefined, n);
+  }
+  ship(n: number): void {
+    this.shipped += n;
+    this.shippedCounter?.inc(undefined, n);
+  }
+  fail(n: number): void {
+    this.failed += n;
+    this.failedCounter?.inc(undefined, n);
+  }
+}
+
+interface Pipeline {
+  log(entry: DecisionLogEntry): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
  * Collects decision logs without ever making a decision wait: `log()` only pushes onto a bounded
- * buffer; masking and shipping happen later. When the buffer is full (the sink is slow or down),
- * entries are dropped and counted, never queued without bound.
+ * buffer; masking, serialisation and shipping happen elsewhere. When the buffer is full (the sink
+ * is slow or down), entries are dropped and counted, never queued without bound.
  *
- * Shipping starts when a batch has gathered (or the interval passed), as OPA uploads its decision
- * logs, and goes out in slices, one per turn of the event loop. The decisions that arrive during
- * a shipping turn wait for it: the batch size sets how often that happens (the tail at one
- * connection), the slice how long it lasts (the tail at ten, where every request in flight
- * waits). Both still run on the event loop; bench:policy measures the two tails.
+ * With `shipping` (the audit queue, a remote log service) the sink lives in a worker thread: the
+ * request thread hands the entries of one turn of its event loop over in one message, and the
+ * worker masks, builds events, serialises and does the I/O. With a `sink` object the entries are
+ * shipped on the request thread in batches, one slice per turn (tests, the console sink).
  */
 export class DecisionLogger {
+  private readonly tally: Tally;
+  private readonly pipeline: Pipeline;
+
+  constructor(options: DecisionLoggerOptions) {
+    this.tally = new Tally(options.metrics);
+    // Parsed here as well, so a bad pointer fails at start-up on the calling thread.
+    const rules = parseMaskRules(options.mask ?? []);
+    this.pipeline = 'sink' in options ? new InThreadPipeline(options, rules, this.tally) : new WorkerPipeline(options, this.tally);
+  }
+
+  /** Entries dropped because the buffer was full or the sink gave up on them (also a metric). */
+  get dropped(): number {
+    return this.tally.dropped;
+  }
+  get shipped(): number {
+    return this.tally.shipped;
+  }
+  get failed(): number {
+    return this.tally.failed;
+  }
+
+  /** Never blocks, never throws. */
+  log(entry: DecisionLogEntry): void {
+    this.pipeline.log(entry);
+  }
+
+  /** Ships what is buffered and waits until the sink has taken it (or given up). */
+  flush(): Promise<void> {
+    return this.pipeline.flush();
+  }
+
+  /** Ships everything, then closes the sink; later entries are dropped and counted. */
+  close(): Promise<void> {
+    return this.pipeline.close();
+  }
+}
+
+/** From sources, the library's own worker entry; bundled (code split into chunks), the app's entry file. */
+function defaultWorkerUrl(): URL {
+  const here = import.meta.url;
+  return here.endsWith('.ts') ? new URL('./worker-main.ts', here) : pathToFileURL(process.argv[1] ?? '');
+}
+
+/** How long an entry waits on the request thread, at most, and how many are posted at once. */
+const POST_INTERVAL_MS = 10;
+const POST_BATCH = 256;
+
+class WorkerPipeline implements Pipeline {
+  private readonly worker: Worker;
+  private readonly logger: Logger;
+  private readonly bufferSize: number;
+  private readonly closeTimeoutMs: number;
+  private readonly bufferedGauge;
+  /** Entries not posted yet: they go over together, every few milliseconds. */
+  private pending: DecisionLogEntry[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private posted = 0;
+  private progress: ShippingProgress = { shipped: 0, dropped: 0, failed: 0 };
+  private flushes = new Map<number, () => void>();
+  private nextFlush = 0;
+  private closing: Promise<void> | undefined;
+  private closedReport: (() => void) | undefined;
+  private alive = true;
+  /** Resolves when the worker has loaded and listens (start-up may take a while: tsx, a cold disk). */
+  private readonly ready: Promise<void>;
+  private onReady: () => void = () => undefined;
+
+  constructor(options: WorkerDecisionLoggerOptions, private readonly tally: Tally) {
+    this.logger = options.logger;
+    this.bufferSize = options.bufferSize ?? 10_000;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
+    this.bufferedGauge = options.metrics?.gauge('decision_logs_buffered', 'Decision logs held for shipping (request thread and worker)');
+    const url = options.workerUrl ?? defaultWorkerUrl();
+    const workerData: DecisionLogWorkerData = {
+      kind: WORKER_KIND,
+      shipping: options.shipping,
+      mask: options.mask ?? [],
+    };
+    this.worker = url.pathname.endsWith('.ts')
+      ? // From sources the worker registers tsx's loader itself: a parent's loader hooks do not reach
+        // a worker on Node 20 (not even through execArgv), and a test runner's process has none.
+        new Worker(`import('tsx/esm/api').then((tsx) => tsx.register()).then(() => import(${JSON.stringify(url.href)}))`, { eval: true, workerData })
+      : new Worker(url, { workerData });
+    // The worker must not keep a process alive on its own; close() waits for it explicitly.
+    this.worker.unref();
+    this.ready = new Promise<void>((resolve) => (this.onReady = resolve));
+    this.worker.on('message', (m: FromWorker) => this.onMessage(m));
+    this.worker.on('error', (err) => this.logger.error({ err }, 'decision log worker failed; decision logs are dropped from now on'));
+    this.worker.on('exit', () => this.onExit());
+  }
+
+  private get outstanding(): number {
+    const p = this.progress;
+    return this.posted + this.pending.length - (p.shipped + p.dropped + p.failed);
+  }
+
+  log(entry: DecisionLogEntry): void {
+    if (!this.alive || this.closing || this.outstanding >= this.bufferSize) {
+      this.tally.drop(1);
+      return;
+    }
+    this.pending.push(entry);
+    // One message per POST_INTERVAL_MS, not per decision: each message wakes the worker and
+    // costs the request thread a fixed share, which a batch pays once.
+    if (this.pending.length >= POST_BATCH) this.post();
+    else this.timer ??= setTimeout(() => this.post(), POST_INTERVAL_MS);
+  }
+
+  private post(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const entries = this.pending;
+    this.pending = [];
+    if (!this.alive) {
+      this.tally.drop(entries.length);
+      return;
+    }
+    try {
+      this.send({ type: 'entries', entries });
+      this.posted += entries.length;
+    } catch (err) {
+      // Not cloneable (a value no decision log should hold): these entries only.
+      this.tally.fail(entries.length);
+      this.logger.warn({ err, entries: entries.length }, 'decision log entries could not be handed to the worker');
+    }
+  }
+
+  private send(message: ToWorker): void {
+    this.worker.postMessage(message);
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.type === 'ready') {
+      this.bufferedGauge?.set(this.outstanding);
+      this.onReady();
+      return;
+    }
+    if (m.type === 'log') {
+      this.logger[m.level](m.fields ?? {}, m.msg);
+      return;
+    }
+    const before = this.progress;
+    this.progress = { shipped: m.shipped, dropped: m.dropped, failed: m.failed };
+    if (m.shipped > before.shipped) this.tally.ship(m.shipped - before.shipped);
+    if (m.dropped > before.dropped) this.tally.drop(m.dropped - before.dropped);
+    if (m.failed > before.failed) this.tally.fail(m.failed - before.failed);
+    this.bufferedGauge?.set(this.outstanding);
+    if (m.type === 'flushed') {
+      this.flushes.get(m.id)?.();
+      this.flushes.delete(m.id);
+    } else if (m.type === 'closed') {
+      this.closedReport?.();
+    }
+  }
+
+  private onExit(): void {
+    this.alive = false;
+    // Whatever the worker held and had not reported is lost.
+    const lost = this.outstanding - this.pending.length;
+    if (lost > 0) {
+      this.tally.fail(lost);
+      this.posted -= lost;
+    }
+    for (const resolve of this.flushes.values()) resolve();
+    this.flushes.clear();
+    this.closedReport?.();
+    this.onReady();
+  }
+
+  flush(): Promise<void> {
+    this.post();
+    if (!this.alive) return Promise.resolve();
+    const id = this.nextFlush++;
+    return new Promise<void>((resolve) => {
+      this.flushes.set(id, resolve);
+      this.send({ type: 'flush', id });
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.post();
+      if (this.alive) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          this.closedReport = resolve;
+          this.send({ type: 'close' });
+          // The budget is the sink's: it starts once the worker runs (the caller bounds start-up).
+          void this.ready.then(() => (timer = setTimeout(resolve, this.closeTimeoutMs + 1000)));
+        });
+        clearTimeout(timer);
+      }
+      await this.worker.terminate();
+    })();
+    return this.closing;
+  }
+}
+
+class InThreadPipeline implements Pipeline {
   private buffer: DecisionLogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private inFlight = new Set<Promise<void>>();
-  private readonly rules: MaskRule[];
   private readonly bufferSize: number;
   private readonly batchSize: number;
   private readonly sliceSize: number;
   /** Entries of the batch being shipped that are still to go, slice by slice. */
   private releasing = 0;
   private readonly flushIntervalMs: number;
-  private readonly droppedCounter;
-  private readonly shippedCounter;
-  private readonly failedCounter;
   private closed = false;
-  /** Entries dropped because the buffer was full (also exported as a metric). */
-  dropped = 0;
-  shipped = 0;
-  failed = 0;
 
-  constructor(private readonly options: DecisionLoggerOptions) {
-    this.rules = parseMaskRules(options.mask ?? []);
+  constructor(
+    private readonly options: InThreadDecisionLoggerOptions,
+    private readonly rules: readonly MaskRule[],
+    private readonly tally: Tally,
+  ) {
     this.bufferSize = options.bufferSize ?? 10_000;
     this.batchSize = Math.max(1, options.batchSize ?? 500);
     this.sliceSize = Math.max(1, options.sliceSize ?? this.batchSize);
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
-    this.droppedCounter = options.metrics?.counter('decision_logs_dropped_total', 'Decision logs dropped because the buffer was full');
-    this.shippedCounter = options.metrics?.counter('decision_logs_shipped_total', 'Decision logs handed to the sink');
-    this.failedCounter = options.metrics?.counter('decision_logs_failed_total', 'Decision logs lost because the sink failed');
   }
 
-  /** Never blocks, never throws. */
   log(entry: DecisionLogEntry): void {
     if (this.closed || this.buffer.length >= this.bufferSize) {
-      this.dropped++;
-      this.droppedCounter?.inc();
+      this.tally.drop(1);
       return;
     }
     this.buffer.push(entry);
@@ -75,7 +321,6 @@ export class DecisionLogger {
     else this.timer ??= setTimeout(() => this.ship(), this.flushIntervalMs);
   }
 
-  /** Ships what is buffered and waits for every batch in flight. */
   async flush(): Promise<void> {
     while (this.buffer.length > 0) this.ship();
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
@@ -106,13 +351,9 @@ export class DecisionLogger {
     this.releasing -= n;
     const batch = this.buffer.splice(0, n).map((e) => this.mask(e));
     const sent = this.options.sink.send(batch).then(
-      () => {
-        this.shipped += batch.length;
-        this.shippedCounter?.inc(undefined, batch.length);
-      },
+      () => this.tally.ship(batch.length),
       (err: unknown) => {
-        this.failed += batch.length;
-        this.failedCounter?.inc(undefined, batch.length);
+        this.tally.fail(batch.length);
         this.options.logger.warn({ err, entries: batch.length }, 'decision log batch lost');
       },
     );

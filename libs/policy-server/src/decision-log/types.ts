@@ -18,7 +18,7 @@ export interface DecisionLogEntry {
   readonly bundles?: Readonly<Record<string, { readonly revision: string }>>;
 }
 
-/** Where decision logs go: the BullMQ audit queue in production, anything in tests. */
+/** A sink driven on the request thread (console, tests); the audit queue and remote services run in a worker (DecisionLogShipping). */
 export interface DecisionLogSink {
   /** Ships one batch; a rejection counts the batch as failed (it is not retried). */
   send(entries: readonly DecisionLogEntry[]): Promise<void>;

@@ -3,10 +3,14 @@ import express from 'express';
 import { correlationId, type Logger, type MetricsRegistry } from '@cloud-stack/service-kit';
 import type { PolicyServerContext } from '../context';
 import { authorizeRequests } from './authorize';
+import { compileRouter } from './compile-api';
 import { dataApi } from './data-api';
+import { dataWriteRouter } from './data-write-routes';
 import { opaErrorHandler, opaNotFound } from './errors';
 import { healthRouter } from './health-routes';
 import { policyRouter } from './policy-routes';
+import { queryRouter } from './query-routes';
+import { statusRouter } from './status-routes';
 
 /**
  * The sidecar's HTTP surface, composed in one place: the Data API (the per-request decision) as
@@ -21,6 +25,7 @@ export function policyServerApp(ctx: PolicyServerContext, logger: Logger, metric
   app.set('query parser', 'simple');
   app.use(correlationId());
   if (ctx.authorize) app.use(authorizeRequests(ctx.authorize));
+  app.use(statusRouter(ctx)); // before healthRouter: it answers /health?bundles when bundles are configured
   app.use(healthRouter(ctx));
   if (metrics) {
     app.get('/metrics', (_req, res) => {
@@ -28,6 +33,9 @@ export function policyServerApp(ctx: PolicyServerContext, logger: Logger, metric
     });
   }
   app.use('/v1/policies', policyRouter(ctx));
+  app.use('/v1/data', dataWriteRouter(ctx));
+  app.use('/v1/query', queryRouter(ctx));
+  app.use(compileRouter(ctx));
   app.use(opaNotFound());
   app.use(opaErrorHandler(logger));
 

@@ -2,18 +2,22 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { load as loadYaml } from 'js-yaml';
 import { randomUUID } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
+import type { EvalOptions, EvaluateResult } from '@cloud-stack/rego';
 import { acceptCorrelationId, type Logger } from '@cloud-stack/service-kit';
 import { engineErrorDetails, isEngineError, MSG_EVAL_ERROR, OpaHttpError } from '../opa/errors';
 import { Ordered } from '../opa/json';
+import { defaultDecisionPath } from '../config/opa-config';
 import type { PolicyServerContext } from '../context';
+import type { PolicySnapshot } from '../store/policy-store';
 import { sendOpaError } from './errors';
 import { refuseDeepJson } from './json-depth';
 import { collectBody, parseByteSize } from './read-body';
 import { boolParam, sendJson, type Query } from './respond';
 import { traceIds } from './trace';
+import { evalLimits, EVAL_CANCELLED, provenance, sourceLookup } from './eval-options';
+import { explainMode, explanation, refString, TraceBuffer } from './explain';
 
 const PREFIX = '/v1/data';
-const EVAL_CANCELLED = { code: 'eval_cancel_error', message: 'caller cancelled query execution' } as const;
 const INPUT_KEY_MISSING = new Ordered({ code: 'api_usage_warning', message: "'input' key missing from the request" });
 
 interface InputDoc {
@@ -81,9 +85,18 @@ interface DataRequest {
   readonly correlationId: string;
 }
 
+interface Decision {
+  readonly decisionId: string;
+  readonly snapshot: PolicySnapshot;
+  readonly outcome: EvaluateResult;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly trace?: TraceBuffer;
+}
+
 /**
- * The Data API: `GET|POST /v1/data[/{path}]`. Answers `{decision_id, metrics?, result?, warning?}`
- * like OPA (result absent when the document is undefined) and logs the decision without waiting.
+ * The Data API: `GET|POST /v1/data[/{path}]`, and `POST /` (OPA's default decision). Answers
+ * `{decision_id, provenance?, explanation?, metrics?, result?, warning?}` like OPA (result absent
+ * when the document is undefined) and logs the decision without waiting.
  *
  * It is plain node:http middleware that the composition puts in front of Express: this is the
  * call the gateway makes on every request, and Express's routing and request decoration cost
@@ -93,26 +106,24 @@ interface DataRequest {
 export function dataApi(ctx: PolicyServerContext, logger: Logger): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   const maxBody = parseByteSize(ctx.config.BODY_LIMIT);
   const evalTimeoutNs = BigInt(ctx.config.EVAL_TIMEOUT_MS) * 1_000_000n;
-  // The engine stops a runaway evaluation itself (time and step budgets) with eval_cancel_error;
-  // the check after evaluate() only catches a built-in that blocked past the deadline.
-  const limits = {
-    timeoutMs: ctx.config.EVAL_TIMEOUT_MS,
-    ...(ctx.config.EVAL_MAX_STEPS > 0 ? { maxSteps: ctx.config.EVAL_MAX_STEPS } : {}),
-  };
+  const limits = evalLimits(ctx.config);
+  const defaultDecision = defaultDecisionPath(ctx.config.opa);
 
   const authorize = ctx.authorize;
 
-  const decide = ({ req, res, path, query, correlationId }: DataRequest, readInput: () => InputDoc, warnMissingInput: boolean): void => {
+  /** Evaluates and logs one decision; throws the OPA error to answer when evaluation failed. */
+  const evaluate = ({ req, path, query, correlationId }: DataRequest, readInput: () => InputDoc): Decision & { input: InputDoc } => {
     const started = process.hrtime.bigint();
     const input = readInput();
     const parsed = process.hrtime.bigint();
     const snapshot = ctx.store.current();
     const decisionId = randomUUID(); // OPA's decision ids are UUIDv4 too
-    let outcome: { defined: true; result: unknown } | { defined: false };
+    const trace = explainMode(query) ? TraceBuffer.forQuery(true) : undefined;
+    let outcome: EvaluateResult;
     let evaluated: bigint;
     let failure: OpaHttpError | undefined;
     try {
-      const options = input.present ? { ...limits, input: input.value, data: snapshot.data } : { ...limits, data: snapshot.data };
+      const options: EvalOptions = { ...limits, data: snapshot.data, ...(input.present ? { input: input.value } : {}), ...(trace ? { trace: trace.record } : {}) };
       outcome = snapshot.set.evaluate(path, options);
       evaluated = process.hrtime.bigint();
       if (evaluated - parsed > evalTimeoutNs) {
@@ -126,6 +137,7 @@ export function dataApi(ctx: PolicyServerContext, logger: Logger): (req: Incomin
       // OPA reports a cancelled query with one fixed detail and no location.
       failure = OpaHttpError.internal(MSG_EVAL_ERROR, details.some((d) => d.code === 'eval_cancel_error') ? [EVAL_CANCELLED] : details);
     }
+    trace?.finish(outcome.defined);
     const metrics = {
       counter_server_query_cache_hit: 1,
       timer_rego_input_parse_ns: Number(parsed - started),
@@ -148,11 +160,36 @@ export function dataApi(ctx: PolicyServerContext, logger: Logger): (req: Incomin
       bundles: { [ctx.bundleName]: { revision: String(snapshot.revision) } },
     });
     if (failure) throw failure;
-    const response: Record<string, unknown> = { decision_id: decisionId };
-    if (boolParam(query, 'metrics')) response.metrics = metrics;
-    if (outcome.defined) response.result = outcome.result;
-    if (warnMissingInput && !input.present) response.warning = INPUT_KEY_MISSING;
-    sendJson(res, 200, new Ordered(response), boolParam(query, 'pretty'));
+    return { decisionId, snapshot, outcome, metrics, trace, input };
+  };
+
+  const decide = (request: DataRequest, readInput: () => InputDoc, warnMissingInput: boolean): void => {
+    const { query, path } = request;
+    const { decisionId, snapshot, outcome, metrics, trace, input } = evaluate(request, readInput);
+    const pretty = boolParam(query, 'pretty');
+    const mode = explainMode(query);
+    // OPA explains an undefined document only in full.
+    const explain = mode && trace && (outcome.defined || mode === 'full') ? explanation(mode, trace.events, pretty, sourceLookup(snapshot, refString(path))) : undefined;
+    const response = new Ordered({
+      decision_id: decisionId,
+      provenance: boolParam(query, 'provenance') ? provenance(ctx, snapshot) : undefined,
+      explanation: explain,
+      metrics: boolParam(query, 'metrics') || boolParam(query, 'instrument') ? metrics : undefined,
+      result: outcome.defined ? outcome.result : undefined,
+      warning: warnMissingInput && !input.present ? INPUT_KEY_MISSING : undefined,
+    });
+    sendJson(request.res, 200, response, pretty);
+  };
+
+  /** `POST /`: the body is the input itself (empty: null); the bare result, or 404 when undefined. */
+  const decideDefault = (request: DataRequest, doc: unknown): void => {
+    const { outcome } = evaluate(request, () => ({ present: true, value: doc === undefined ? null : doc }));
+    if (!outcome.defined) {
+      const ref = refString(request.path);
+      const rules = request.path.length > 0 && ctx.store.current().set.rulePaths().some((p) => p.join('/') === request.path.join('/'));
+      throw new OpaHttpError(404, 'undefined_document', `${rules ? 'document undefined' : 'document missing'}: ${ref}`);
+    }
+    sendJson(request.res, 200, outcome.result, boolParam(request.query, 'pretty'));
   };
 
   return (req, res, next) => {
@@ -160,7 +197,8 @@ export function dataApi(ctx: PolicyServerContext, logger: Logger): (req: Incomin
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
     const get = req.method === 'GET' || req.method === 'HEAD';
-    if ((!get && req.method !== 'POST') || !(pathname === PREFIX || pathname.startsWith(`${PREFIX}/`))) {
+    const root = pathname === '/' && req.method === 'POST';
+    if (!root && ((!get && req.method !== 'POST') || !(pathname === PREFIX || pathname.startsWith(`${PREFIX}/`)))) {
       next();
       return;
     }
@@ -170,7 +208,8 @@ export function dataApi(ctx: PolicyServerContext, logger: Logger): (req: Incomin
     res.setHeader('X-Correlation-ID', correlationId);
     const fail = (err: unknown) => sendOpaError(req, res, err, logger, boolParam(query, 'pretty'), correlationId);
     try {
-      const request: DataRequest = { req, res, path: documentPath(pathname.slice(PREFIX.length)), query, correlationId };
+      const path = root ? defaultDecision : documentPath(pathname.slice(PREFIX.length));
+      const request: DataRequest = { req, res, path, query, correlationId };
       if (get) {
         req.resume();
         if (authorize) authorize({ req, pathname, query });
@@ -181,7 +220,16 @@ export function dataApi(ctx: PolicyServerContext, logger: Logger): (req: Incomin
         if (err) return fail(err);
         try {
           const contentType = req.headers['content-type'];
-          if (authorize) {
+          if (root) {
+            let doc: unknown;
+            try {
+              doc = parseBody(body, contentType);
+            } catch (e) {
+              throw e instanceof OpaHttpError ? OpaHttpError.badRequest(`unexpected parse error for input: ${e.message}`) : e;
+            }
+            if (authorize) authorize({ req, pathname, query, body: doc });
+            decideDefault(request, doc);
+          } else if (authorize) {
             // system.authz sees the parsed body (OPA's input.body); parsed once for both.
             const doc = parseBody(body, contentType);
             authorize({ req, pathname, query, body: doc });

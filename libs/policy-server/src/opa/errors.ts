@@ -5,7 +5,8 @@ export type OpaErrorCode =
   | 'resource_conflict'
   | 'internal_error'
   | 'unauthorized'
-  | 'evaluation_error';
+  | 'evaluation_error'
+  | 'undefined_document';
 
 export interface OpaErrorLocation {
   readonly file: string;

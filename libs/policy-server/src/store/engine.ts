@@ -9,9 +9,9 @@ export interface StoredModule {
   /**
    * `file`: loaded from the policy directory (replaced on reload); `api`: PUT /v1/policies;
    * `builtin`: supplied by the server (the default system.authz), present unless a file or the
-   * API gives a module with its id.
+   * API gives a module with its id; `bundle`: from an activated bundle (replaced at each activation).
    */
-  readonly origin: 'file' | 'api' | 'builtin';
+  readonly origin: 'file' | 'api' | 'builtin' | 'bundle';
   /** The module's own Rego version (a bundle manifest's per-file choice), over the server's default. */
   readonly regoVersion?: RegoVersion;
 }

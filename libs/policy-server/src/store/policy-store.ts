@@ -38,6 +38,7 @@ export class PolicyStore {
   private activated = false;
   private lastLoad: LoadReport | undefined;
   private loadSeq = 0;
+  private activeBundleRoots: string[][] = [];
 
   constructor(
     private readonly logger: Logger,
@@ -103,6 +104,35 @@ export class PolicyStore {
     const modules = new Map(this.snapshot.modules);
     modules.delete(id);
     this.commit(modules);
+  }
+
+  /**
+   * PUT/PATCH/DELETE /v1/data: the next revision serves `data` (built by the caller from
+   * current().data without mutating it) with the same policies. The swap is one assignment, so
+   * the next decision sees the whole write or none of it.
+   */
+  replaceData(data: Record<string, unknown>): void {
+    this.swap(this.snapshot.set, this.snapshot.modules, data);
+  }
+
+  /** Paths owned by activated bundles (each a list of segments; [] owns everything): the Data API may not write under them. */
+  bundleRoots(): string[][] {
+    return this.activeBundleRoots.map((r) => [...r]);
+  }
+
+  /**
+   * Bundle activation: `modules` replace every module of origin `bundle`, `data` becomes the data
+   * document and `roots` the bundle roots, in one swap once the whole set compiled; otherwise
+   * throws (OpaHttpError with the compile errors) and nothing changes.
+   */
+  activateBundles(modules: readonly StoredModule[], data: Record<string, unknown>, roots: readonly (readonly string[])[]): void {
+    const next = new Map<string, StoredModule>(modules.map((m) => [m.id, m]));
+    for (const m of this.snapshot.modules.values()) if (m.origin !== 'bundle' && !next.has(m.id)) next.set(m.id, m);
+    const compiled = compileSet(next.values(), this.regoVersion);
+    if (!compiled.ok) throw OpaHttpError.badRequest(MSG_COMPILE_ERROR, compiled.errors);
+    this.swap(compiled.set, next, data);
+    this.activeBundleRoots = roots.map((r) => [...r]);
+    this.activated = true;
   }
 
   getPolicy(id: string): StoredModule {

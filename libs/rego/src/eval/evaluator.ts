@@ -53,12 +53,23 @@ export class Evaluator extends RuleEvaluator {
         break;
       }
       const e = body[i]!;
+      const tracer = this.opts.tracer;
+      if (tracer) tracer({ op: 'eval', type: 'expr', location: e.loc, depth: this.traceDepth });
       const q = this.quickExpr(e, env);
       if (q === SLOW) {
-        r = this.evalExpr(e, env, () => this.evalBody(body, i + 1, env, k));
+        if (tracer) {
+          let solved = false;
+          const next = i + 1;
+          r = this.evalExpr(e, env, () => {
+            solved = true;
+            return this.evalBody(body, next, env, k);
+          });
+          if (!solved) tracer({ op: 'fail', type: 'expr', location: e.loc, depth: this.traceDepth });
+        } else r = this.evalExpr(e, env, () => this.evalBody(body, i + 1, env, k));
         break;
       }
       if (!q) {
+        if (tracer) tracer({ op: 'fail', type: 'expr', location: e.loc, depth: this.traceDepth });
         r = undefined;
         break;
       }
@@ -78,6 +89,8 @@ export class Evaluator extends RuleEvaluator {
     const mark = this.quickBound.length;
     for (let i = 0; i < body.length; i++) {
       if (++this.steps > this.maxSteps) throw new RegoError('eval_cancel_error', 'caller cancelled query execution (step limit)');
+      // Traced literals are announced by evalBody.
+      if (this.opts.tracer) return i;
       const q = this.quickExpr(body[i]!, env);
       if (q === SLOW) return i;
       if (!q) {
@@ -512,6 +525,10 @@ export class Evaluator extends RuleEvaluator {
   }
 
   protected callDef(def: BuiltinDef, args: readonly Value[], at: CallTerm): Value | undefined {
+    const tracer = this.opts.tracer;
+    if (tracer && def.name === 'trace' && typeof args[0] === 'string') {
+      tracer({ op: 'note', type: 'expr', location: at.loc, depth: this.traceDepth, message: args[0] });
+    }
     try {
       return callBuiltin(def, args, this.opts.ctx);
     } catch (e) {

@@ -209,7 +209,8 @@ export abstract class RuleEvaluator extends Unifier {
     const id = this.frame.id;
     if (node.cacheFrame === id) return node.cacheValue;
     const f = this.frame;
-    const shared = node.isStatic && f.dataOverrides.length === 0 && f.fnOverrides.size === 0;
+    // A traced evaluation computes its rules again, so that their events are recorded.
+    const shared = node.isStatic && f.dataOverrides.length === 0 && f.fnOverrides.size === 0 && !this.opts.tracer;
     if (shared && node.staticData === f.data && node.staticData !== undefined) return node.staticValue;
     if (node.evaluating) {
       // Recursion the compiler could not see (through `data[x]`): fail instead of looping.
@@ -259,8 +260,11 @@ export abstract class RuleEvaluator extends Unifier {
     const prevRule = this.currentRule;
     const env = borrowBindings();
     const mark = this.quickBound.length;
+    const tracer = this.opts.tracer;
+    if (tracer) this.traceDepth++;
     for (const r of rules) {
       this.currentRule = r;
+      if (tracer) tracer({ op: 'enter', type: 'rule', location: r.loc, depth: this.traceDepth - 1, rule: r.path });
       env.clear();
       if (this.quickBound.length !== mark) this.quickBound.length = mark; // env.clear() unbound them
       if (r.elses.length) {
@@ -291,6 +295,7 @@ export abstract class RuleEvaluator extends Unifier {
       );
     }
     if (this.quickBound.length !== mark) this.quickBound.length = mark;
+    if (tracer) this.traceDepth--;
     this.currentRule = prevRule;
     releaseBindings(env);
     if (out instanceof RegoObject) {
@@ -331,7 +336,24 @@ export abstract class RuleEvaluator extends Unifier {
   /** The rule whose body is being evaluated (rego.metadata.* answer for it). */
   protected currentRule: CompiledRule | undefined;
 
+  /** Rule nesting of the trace events (0: the query). */
+  protected traceDepth = 0;
+
   protected evalRuleClausesIn(r: CompiledRule, env: Bindings, k: VK): void {
+    const tracer = this.opts.tracer;
+    if (!tracer) return this.evalRuleClausesUntraced(r, env, k);
+    tracer({ op: 'enter', type: 'rule', location: r.loc, depth: this.traceDepth++, rule: r.path });
+    try {
+      this.evalRuleClausesUntraced(r, env, (v) => {
+        tracer({ op: 'exit', type: 'rule', location: r.loc, depth: this.traceDepth - 1, rule: r.path });
+        return k(v);
+      });
+    } finally {
+      this.traceDepth--;
+    }
+  }
+
+  private evalRuleClausesUntraced(r: CompiledRule, env: Bindings, k: VK): void {
     const mark = this.quickBound.length;
     const i = this.quickBody(r.body, env);
     let any = false;

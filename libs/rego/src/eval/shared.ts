@@ -3,6 +3,7 @@ import type { BuiltinContext, BuiltinRegistry } from '../builtins';
 import type { Value } from '../value';
 import type { RuleNode } from '../compiler/rule-tree';
 import { Bindings } from './bindings';
+import type { Tracer } from './trace';
 
 /** Continuations return true to stop the enumeration (enough answers were found). */
 export type K = () => boolean | void;
@@ -26,4 +27,6 @@ export interface EvaluatorOptions {
   readonly maxSteps?: number;
   /** Abort after this many milliseconds (checked every 1024 steps). */
   readonly timeoutMs?: number;
+  /** Receives trace events (OPA's explain); rule values are then not shared between evaluations. */
+  readonly tracer?: Tracer;
 }

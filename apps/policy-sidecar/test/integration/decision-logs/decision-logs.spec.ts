@@ -37,6 +37,8 @@ describe('decision logs on the audit queue', () => {
       DECISION_LOG_MASK: '/input/password,/input/token',
       DECISION_LOG_FLUSH_MS: '5',
     });
+    // The audit queue is shipped from a worker thread: a first flush waits until it has started.
+    await sc.server.decisions!.flush();
     const url = new URL(redis.url);
     queue = new Queue(AUDIT_QUEUE, { prefix: redis.prefix, connection: { host: url.hostname, port: Number(url.port || 6379) } });
   });

@@ -1,0 +1,39 @@
+import { createAuditProducer } from '@cloud-stack/audit-producer';
+import { toAuditEvent } from './audit-event';
+import type { AuditQueueShipping } from './shipping';
+import type { Shipper, WorkerLog } from './worker';
+
+function within(ms: number, work: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The audit queue, driven from the decision-log worker: each entry becomes a `policy_decision`
+ * audit event that the shared producer groups into BullMQ jobs (`AuditBatch`). Loaded only when
+ * this sink is configured (the producer and its Redis client are heavy to load).
+ */
+export function auditQueueShipper(options: AuditQueueShipping, log: WorkerLog): Shipper {
+  const producer = createAuditProducer({
+    connection: options.redisUrl,
+    prefix: options.prefix,
+    maxBatch: options.maxBatch,
+    lingerMs: options.lingerMs,
+    addAttempts: options.attempts,
+    logger: {
+      warn: (obj: unknown, msg?: string) => log('warn', msg ?? 'audit producer', obj),
+      error: (obj: unknown, msg?: string) => log('error', msg ?? 'audit producer', obj),
+    },
+  });
+  const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
+  return {
+    // A refused event is counted by the producer itself (its `dropped`).
+    add: (entries) => void entries.forEach((e) => producer.emit(toAuditEvent(e))),
+    flush: () => within(closeTimeoutMs, producer.flush()),
+    close: () => within(closeTimeoutMs, producer.close()),
+    progress: () => {
+      const s = producer.stats();
+      return { shipped: s.enqueued, dropped: s.dropped };
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { OpaHttpSinkOptions } from './opa-http-sink';
+import type { DecisionLogEntry } from './types';
+
+/** The audit queue as a shipping target (the options of the audit producer the worker opens). */
+export interface AuditQueueShipping {
+  readonly redisUrl: string;
+  /** BullMQ key prefix (default `bull`); tests use one per file. */
+  readonly prefix?: string;
+  /** Events per BullMQ job (the producer's `maxBatch`). */
+  readonly maxBatch?: number;
+  /** How long the first event of a job waits for company (the producer's `lingerMs`). */
+  readonly lingerMs?: number;
+  /** Attempts of one enqueue before the batch is dropped and counted (the producer's `addAttempts`). */
+  readonly attempts?: number;
+  /** Flushing or closing waits at most this long for Redis to take what is left. */
+  readonly closeTimeoutMs?: number;
+}
+
+/**
+ * Where a worker-thread decision logger ships: plain data, because it crosses into the worker
+ * (workerData), where the sink itself is opened.
+ */
+export type DecisionLogShipping =
+  | { readonly kind: 'audit-queue'; readonly options: AuditQueueShipping }
+  | { readonly kind: 'opa-http'; readonly options: Omit<OpaHttpSinkOptions, 'onUploadError'> };
+
+/** What the worker has done with the entries it was given, counted since it started. */
+export interface ShippingProgress {
+  readonly shipped: number;
+  readonly dropped: number;
+  readonly failed: number;
+}
+
+export interface DecisionLogWorkerData {
+  readonly kind: typeof WORKER_KIND;
+  readonly shipping: DecisionLogShipping;
+  readonly mask: readonly string[];
+}
+
+export const WORKER_KIND = 'cloud-stack/decision-log-shipper';
+
+export type ToWorker =
+  | { readonly type: 'entries'; readonly entries: readonly DecisionLogEntry[] }
+  | { readonly type: 'flush'; readonly id: number }
+  | { readonly type: 'close' };
+
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'log'; readonly level: 'warn' | 'error'; readonly msg: string; readonly fields?: Record<string, unknown> }
+  | ({ readonly type: 'progress' } & ShippingProgress)
+  | ({ readonly type: 'flushed'; readonly id: number } & ShippingProgress)
+  | ({ readonly type: 'closed' } & ShippingProgress);

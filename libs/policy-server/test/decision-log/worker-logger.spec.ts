@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLogger, MetricsRegistry } from '@cloud-stack/service-kit';
+import { freePort } from '@cloud-stack/test-kit';
+import { DecisionLogger, type DecisionLogEntry } from '../../src/index';
+import { startTestLogService, type TestLogService } from './log-service';
+
+const logger = createLogger('policy-server-test', 'silent');
+
+function entry(n: number, input: unknown = { n }): DecisionLogEntry {
+  return {
+    labels: { id: 't' },
+    decision_id: `d${n}`,
+    path: 'p',
+    input,
+    result: true,
+    requested_by: '127.0.0.1:1',
+    timestamp: '2026-12-02T10:00:00.000Z',
+    metrics: {},
+  };
+}
+
+/** A decision logger shipping from its worker thread to an OPA log service at `url`. */
+function workerLogger(url: string, extra: { bufferSize?: number; mask?: string[]; metrics?: MetricsRegistry } = {}): DecisionLogger {
+  return new DecisionLogger({
+    logger,
+    ...extra,
+    shipping: { kind: 'opa-http', options: { url, minDelaySeconds: 3600, maxDelaySeconds: 3600, closeTimeoutMs: 5_000 } },
+    closeTimeoutMs: 5_000,
+  });
+}
+
+// A worker thread loads the library from its TypeScript sources here (tsx): seconds on a busy machine.
+describe('DecisionLogger shipping from a worker thread', { timeout: 60_000 }, () => {
+  const open: Array<DecisionLogger | TestLogService> = [];
+  afterEach(async () => {
+    for (const o of open.splice(0).reverse()) await o.close();
+  });
+
+  it('masks in the worker and ships every entry; the counts reach the request thread’s metrics', async () => {
+    const logs = await startTestLogService();
+    open.push(logs);
+    const metrics = new MetricsRegistry();
+    const dl = workerLogger(logs.url, { mask: ['/input/secret'], metrics });
+    open.push(dl);
+    dl.log(entry(1, { secret: 's', keep: 1 }));
+    dl.log(entry(2));
+    await dl.flush();
+
+    expect(logs.events().map((e) => e.decision_id)).toEqual(['d1', 'd2']);
+    expect(logs.events()[0]).toMatchObject({ input: { keep: 1 }, erased: ['/input/secret'] });
+    expect(logs.events()[0]!.input).not.toHaveProperty('secret');
+    expect(dl.shipped).toBe(2);
+    expect(metrics.render()).toMatch(/decision_logs_shipped_total 2/);
+  });
+
+  it('bounds what it holds while the sink cannot ship: beyond the buffer, entries are dropped and counted', async () => {
+    const port = await freePort();
+    const metrics = new MetricsRegistry();
+    const dl = workerLogger(`http://127.0.0.1:${port}`, { bufferSize: 3, metrics });
+    open.push(dl);
+    for (let i = 0; i < 5; i++) dl.log(entry(i));
+    expect(dl.dropped).toBe(2);
+    expect(metrics.render()).toMatch(/decision_logs_dropped_total 2/);
+
+    // The held entries are delivered once the service is up.
+    const logs = await startTestLogService(port);
+    open.splice(0, 0, logs);
+    await vi.waitFor(
+      async () => {
+        await dl.flush();
+        expect(logs.events().map((e) => e.decision_id)).toEqual(['d0', 'd1', 'd2']);
+      },
+      { timeout: 45_000, interval: 50 },
+    );
+  });
+
+  it('close() ships what is still on the request thread, then ends the worker', async () => {
+    const logs = await startTestLogService();
+    open.push(logs);
+    const dl = workerLogger(logs.url);
+    for (let i = 0; i < 50; i++) dl.log(entry(i));
+    await dl.close();
+    expect(logs.events()).toHaveLength(50);
+    expect(dl.shipped).toBe(50);
+    dl.log(entry(51));
+    expect(dl.dropped).toBe(1);
+  });
+});
