@@ -1,6 +1,6 @@
 import type { RequestListener } from 'node:http';
 import { MetricsRegistry, type Logger } from '@cloud-stack/service-kit';
-import { identityHttp, openIdentity, type IdentityConfig, type IdentityContext } from '@cloud-stack/identity-core';
+import { identityHttp, openIdentity, scheduleTokenPurge, type IdentityConfig, type IdentityContext } from '@cloud-stack/identity-core';
 
 export interface IdentityApp {
   readonly app: RequestListener;
@@ -10,9 +10,30 @@ export interface IdentityApp {
 
 /**
  * Opens identity's resources and composes its HTTP surface (identity-core's `identityHttp`: the
- * hot path on node:http in front of Express); exported for supertest.
+ * hot path on node:http in front of Express); exported for supertest. The service also runs its
+ * share of the `identity-token-purge` job scheduler (one job per period across all replicas).
  */
 export async function createIdentityApp(config: IdentityConfig, logger: Logger): Promise<IdentityApp> {
   const ctx = await openIdentity(config, { logger, metrics: new MetricsRegistry() });
-  return { app: identityHttp(ctx, logger), ctx, close: () => ctx.close() };
+  const purge =
+    config.TOKEN_PURGE_EVERY_SECONDS > 0
+      ? await scheduleTokenPurge({
+          connection: { url: config.REDIS_URL },
+          prefix: `${config.REDIS_PREFIX}bull`,
+          everyMs: config.TOKEN_PURGE_EVERY_SECONDS * 1000,
+          purge: () => ctx.purgeExpired(),
+          logger,
+        }).catch(async (err: unknown) => {
+          await ctx.close();
+          throw err;
+        })
+      : undefined;
+  return {
+    app: identityHttp(ctx, logger),
+    ctx,
+    close: async () => {
+      await purge?.close();
+      await ctx.close();
+    },
+  };
 }

@@ -1,7 +1,10 @@
-import { createLogger, exitOnConfigError, startServer, startTelemetry } from '@cloud-stack/service-kit';
+import { startTelemetry } from '@cloud-stack/service-kit/telemetry';
 
-// Telemetry first; identity's modules (pg, ioredis) load after it, so they can be instrumented.
+// Telemetry first, and everything else imported only after it: a static import is evaluated before
+// any code of this module (in the bundle too, where esbuild keeps dynamic imports as chunks), and
+// express, pg and ioredis must load after the instrumentations are in place.
 const telemetry = startTelemetry('identity');
+const { createLogger, exitOnConfigError, startServer } = await import('@cloud-stack/service-kit');
 const { readIdentityConfig } = await import('@cloud-stack/identity-core');
 const config = exitOnConfigError(() => readIdentityConfig());
 const logger = createLogger('identity');

@@ -32,6 +32,8 @@ export const identityConfigShape = {
   VERIFIED_TOKEN_CACHE_SIZE: env.int(10_000, 0),
   /** How often revocations and signing keys are re-read from the database (besides Redis messages). */
   SYNC_INTERVAL_SECONDS: env.int(10, 1),
+  /** How often the `identity-token-purge` job scheduler deletes expired refresh tokens and revocation rows; 0: this process runs no purge. */
+  TOKEN_PURGE_EVERY_SECONDS: env.int(3600, 0),
   BODY_LIMIT: env.string('100kb'),
   /** Failed password sign-ins that lock a username for the rest of the window; 0 disables the lockout. */
   LOGIN_MAX_FAILURES: env.int(10, 0),

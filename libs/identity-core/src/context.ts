@@ -20,6 +20,7 @@ import { Clients } from './directory/clients';
 import { ClientAuthenticator } from './oauth/client-auth';
 import { LoginThrottle } from './oauth/login-throttle';
 import type { EmitAuditEvent } from './admin/audit-trail';
+import type { PurgeResult } from './tokens/purge-schedule';
 
 const CLIENTS_CHANNEL = 'identity:clients';
 
@@ -45,6 +46,8 @@ export interface IdentityContext {
   readonly emitAudit: EmitAuditEvent;
   /** Creates a new signing key, retires the old one and tells the other instances. */
   rotateKey(): Promise<string>;
+  /** Deletes expired refresh tokens and revocation rows (run by the `identity-token-purge` job scheduler). */
+  purgeExpired(): Promise<PurgeResult>;
   close(): Promise<void>;
 }
 
@@ -115,12 +118,6 @@ export async function openIdentity(config: IdentityConfig, options: OpenOptions)
     void keys.reload().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'key reload failed'));
   }, config.SYNC_INTERVAL_SECONDS * 1000);
   timer.unref();
-  const purge = setInterval(() => {
-    void Promise.all([revocations.purgeExpired(), refreshTokens.purgeExpired()]).catch((err: unknown) =>
-      logger.warn({ err: (err as Error).message }, 'purge failed'),
-    );
-  }, 3600 * 1000);
-  purge.unref();
 
   const metrics = options.metrics ?? new MetricsRegistry();
   const audit =
@@ -156,6 +153,10 @@ export async function openIdentity(config: IdentityConfig, options: OpenOptions)
       { name: 'redis', check: () => bus.ping() },
     ],
     emitAudit: audit ? (event) => audit.emit(event) : () => false,
+    async purgeExpired() {
+      const revoked = await revocations.purgeExpired();
+      return { refresh_tokens: await refreshTokens.purgeExpired(), ...revoked };
+    },
     async rotateKey() {
       const kid = await keys.rotate();
       await bus.publish(KEYS_CHANNEL, { kid });
@@ -166,7 +167,6 @@ export async function openIdentity(config: IdentityConfig, options: OpenOptions)
       if (closed) return;
       closed = true;
       clearInterval(timer);
-      clearInterval(purge);
       await audit?.close();
       await bus.close();
       await db.destroy();

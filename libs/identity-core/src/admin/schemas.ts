@@ -47,4 +47,5 @@ export const ClientCreateSchema = z.strictObject({
   scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).max(50).optional(),
   roles: z.array(RoleSchema).max(10).optional(),
   trusted: z.boolean().optional(),
+  redirect_uris: z.array(z.string().max(2000)).max(20).optional(),
 });

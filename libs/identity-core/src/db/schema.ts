@@ -45,6 +45,8 @@ export interface OAuthClientsTable {
   roles: ColumnType<string[], string[] | undefined, string[]>;
   /** May introspect and revoke tokens issued to other clients (the gateway). */
   trusted: Generated<boolean>;
+  /** Exact redirect URIs of the authorization code flow (no patterns). */
+  redirect_uris: ColumnType<string[], string[] | undefined, string[]>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -76,6 +78,24 @@ export interface RefreshTokensTable {
   revoked_at: Date | null;
 }
 
+export interface AuthorizationCodesTable {
+  code_sha256: string;
+  client_id: string;
+  user_id: string;
+  tenant_id: string;
+  redirect_uri: string;
+  code_challenge: string;
+  scope: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  used_at: Date | null;
+  /** The refresh token family and access token issued from the code, revoked if it comes back. */
+  family_id: string | null;
+  access_jti: string | null;
+  access_sha256: string | null;
+  access_expires_at: Date | null;
+}
+
 export interface RevokedTokensTable {
   jti: string;
   expires_at: Date;
@@ -97,6 +117,7 @@ export interface IdentityDatabase {
   oauth_clients: OAuthClientsTable;
   signing_keys: SigningKeysTable;
   refresh_tokens: RefreshTokensTable;
+  authorization_codes: AuthorizationCodesTable;
   revoked_tokens: RevokedTokensTable;
   subject_revocations: SubjectRevocationsTable;
 }

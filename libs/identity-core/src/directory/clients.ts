@@ -3,9 +3,10 @@ import type { IdentityDatabase, OAuthClientsTable } from '../db/schema';
 import type { ClientSecretHasher } from '../crypto/client-secret';
 import { randomToken } from '../crypto/hash';
 import { IdentityError, isUniqueViolation } from '../errors';
+import { redirectUriProblem } from '../oauth/redirect-uris';
 
 export type ClientRow = Selectable<OAuthClientsTable>;
-export const GRANT_TYPES = ['password', 'client_credentials', 'refresh_token'] as const;
+export const GRANT_TYPES = ['authorization_code', 'password', 'client_credentials', 'refresh_token'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 export interface ClientView {
@@ -17,6 +18,9 @@ export interface ClientView {
   readonly scopes: string[];
   readonly roles: string[];
   readonly trusted: boolean;
+  readonly redirect_uris: string[];
+  /** RFC 7591: public clients authenticate with `none` (client_id alone). */
+  readonly token_endpoint_auth_method: 'none' | 'client_secret_basic';
   readonly created_at: string;
 }
 
@@ -30,6 +34,8 @@ export function clientView(row: ClientRow): ClientView {
     scopes: row.scopes,
     roles: row.roles,
     trusted: row.trusted,
+    redirect_uris: row.redirect_uris,
+    token_endpoint_auth_method: row.client_type === 'public' ? 'none' : 'client_secret_basic',
     created_at: row.created_at.toISOString(),
   };
 }
@@ -44,6 +50,23 @@ export interface NewClient {
   readonly scopes?: readonly string[];
   readonly roles?: readonly string[];
   readonly trusted?: boolean;
+  /** Exact redirect URIs; required by (and only for) the authorization_code grant. */
+  readonly redirect_uris?: readonly string[];
+}
+
+/** Refuses a registration the authorization code flow could not use safely. */
+function checkRedirectUris(input: NewClient): void {
+  const uris = input.redirect_uris ?? [];
+  if (input.grant_types.includes('authorization_code') && uris.length === 0) {
+    throw new IdentityError('invalid', 'a client using authorization_code needs at least one redirect URI');
+  }
+  if (!input.grant_types.includes('authorization_code') && uris.length > 0) {
+    throw new IdentityError('invalid', 'redirect URIs are only for clients using authorization_code');
+  }
+  for (const uri of uris) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new IdentityError('invalid', `redirect URI ${uri} ${problem}`);
+  }
 }
 
 export class Clients {
@@ -84,6 +107,7 @@ export class Clients {
         scopes: [...new Set(input.scopes ?? [])],
         roles: [...new Set(input.roles ?? [])],
         trusted: input.trusted ?? false,
+        redirect_uris: [...new Set(input.redirect_uris ?? [])],
       },
     };
   }
@@ -93,6 +117,7 @@ export class Clients {
     if (input.client_type === 'public' && input.grant_types.includes('client_credentials')) {
       throw new IdentityError('invalid', 'a public client cannot use client_credentials');
     }
+    checkRedirectUris(input);
     const { secret, row } = await this.values(tenantId, input);
     try {
       const client = await this.db.insertInto('oauth_clients').values(row).returningAll().executeTakeFirstOrThrow();
@@ -106,6 +131,7 @@ export class Clients {
 
   /** Inserts or updates by client_id (the seed). */
   async upsert(tenantId: string, input: NewClient & { client_id: string }): Promise<ClientRow> {
+    checkRedirectUris(input);
     const existing = await this.find(input.client_id);
     const { row } = await this.values(tenantId, input);
     // Keep the stored hash when the secret did not change, so re-seeding is a no-op.

@@ -52,7 +52,8 @@ export function hotPath(operations: OAuthOperations, options: HotPathOptions): L
       return;
     }
     const operation = req.method === 'POST' ? routes.get(req.url ?? '') : undefined;
-    if (!operation || !isPlainForm(req.headers)) {
+    // A browser's call (it sends Origin) goes through Express, where CORS is answered.
+    if (!operation || !isPlainForm(req.headers) || req.headers.origin !== undefined) {
       next();
       return;
     }

@@ -4,6 +4,8 @@ import { OAuthError, sendOAuthError } from './errors';
 import { tokenEndpoint, tokenIssuer, type IssueToken } from './token-endpoint';
 import { introspectEndpoint, introspection, type Introspect } from './introspect-endpoint';
 import { revokeEndpoint } from './revoke-endpoint';
+import { authorizeRouter } from './authorize-endpoint';
+import { redirectOriginCors } from './cors';
 
 /** The OAuth operations the hot path and Express share (built once: they register metrics). */
 export interface OAuthOperations {
@@ -24,6 +26,8 @@ export const oauthErrors: ErrorRequestHandler = (err, _req, res, next) => {
 /** The OAuth endpoints, mounted at /oauth; their errors are RFC 6749 JSON, not problem+json. */
 export function oauthRouter(ctx: IdentityContext, operations: OAuthOperations): Router {
   const router = Router();
+  router.use(authorizeRouter(ctx));
+  router.use(['/token', '/revoke'], redirectOriginCors(ctx));
   router.post('/token', tokenEndpoint(operations.issueToken));
   router.post('/introspect', introspectEndpoint(operations.introspect));
   router.post('/revoke', revokeEndpoint(ctx));

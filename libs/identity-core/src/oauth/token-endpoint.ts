@@ -1,12 +1,14 @@
 import type { RequestHandler } from 'express';
-import type { Role } from '@cloud-stack/contracts';
+import { uuidv7, type Role } from '@cloud-stack/contracts';
 import type { IdentityContext } from '../context';
 import { sha256Hex } from '../crypto/hash';
 import { GRANT_TYPES, type ClientRow, type GrantType } from '../directory/clients';
 import { effectiveRoles } from '../directory/users';
 import type { IssuedAccessToken, TokenSubject } from '../tokens/access-token';
+import { AuthorizationCodes } from '../tokens/authorization-codes';
 import { OAuthError, noStore } from './errors';
 import { formBody, nonEmpty, required, resolveScope } from './params';
+import { verifierMatches } from './pkce';
 
 export interface TokenResponse {
   access_token: string;
@@ -52,7 +54,8 @@ function respond(issued: IssuedAccessToken, refreshToken?: string): TokenRespons
 export type IssueToken = (authorization: string | undefined, fields: Readonly<Record<string, string>>) => Promise<TokenResponse>;
 
 /**
- * The token endpoint (RFC 6749 §4.3, §4.4, §6): password, client_credentials, refresh_token.
+ * The token endpoint (RFC 6749 §4.1.3, §4.3, §4.4, §6): authorization_code (with PKCE, RFC 7636),
+ * password, client_credentials, refresh_token.
  * Shared by the node:http hot path and Express.
  */
 export function tokenIssuer(ctx: IdentityContext): IssueToken {
@@ -92,6 +95,30 @@ export function tokenIssuer(ctx: IdentityContext): IssueToken {
     const access = ctx.accessTokens.issue(userSubject(found.user, found.roles, client.client_id, scope));
     const refresh = await refreshFor(client, { userId: found.user.id, tenantId: found.user.tenant_id, scope }, access);
     return respond(access, refresh);
+  };
+
+  const codes = new AuthorizationCodes(ctx.db, ctx.refreshTokens, ctx.revocations);
+  const INVALID_CODE = 'the authorization code is invalid, expired or already used';
+
+  const authorizationCode = async (client: ClientRow, params: Record<string, string>): Promise<TokenResponse> => {
+    const code = required(params, 'code');
+    const redirectUri = required(params, 'redirect_uri');
+    const verifier = required(params, 'code_verifier');
+    const result = await codes.redeem(code, async (row, trx) => {
+      // §4.1.3: the code's client and redirect URI; RFC 7636 §4.6: the verifier of its challenge.
+      if (row.client_id !== client.client_id || row.redirect_uri !== redirectUri || !verifierMatches(verifier, row.code_challenge)) return undefined;
+      const found = await ctx.users.findActive(row.user_id);
+      if (!found) return undefined;
+      const access = ctx.accessTokens.issue(userSubject(found.user, found.roles, client.client_id, row.scope));
+      const familyId = client.grant_types.includes('refresh_token') ? uuidv7() : null;
+      const refresh = familyId ? await refreshFor(client, { familyId, userId: row.user_id, tenantId: row.tenant_id, scope: row.scope }, access, trx) : undefined;
+      return { value: respond(access, refresh), issued: { familyId, access: { jti: access.claims.jti, exp: access.claims.exp, sha256: sha256Hex(access.token) } } };
+    });
+    if (!result.ok) {
+      if (result.reason === 'reused') ctx.logger.warn({ client_id: client.client_id }, 'authorization code reused: tokens issued from it revoked');
+      throw new OAuthError('invalid_grant', INVALID_CODE);
+    }
+    return result.value;
   };
 
   const clientCredentials = async (client: ClientRow, params: Record<string, string>): Promise<TokenResponse> => {
@@ -138,6 +165,7 @@ export function tokenIssuer(ctx: IdentityContext): IssueToken {
   };
 
   const grants: Record<GrantType, (client: ClientRow, params: Record<string, string>) => Promise<TokenResponse>> = {
+    authorization_code: authorizationCode,
     password,
     client_credentials: clientCredentials,
     refresh_token: refreshToken,

@@ -44,6 +44,7 @@ export const SeedSchema = z.strictObject({
       scopes: z.array(z.string()).optional(),
       roles: z.array(RoleSchema).optional(),
       trusted: z.boolean().optional(),
+      redirect_uris: z.array(z.string()).optional(),
     }),
   ),
 });
@@ -104,6 +105,7 @@ export async function loadSeed(db: Kysely<IdentityDatabase>, seedJson: unknown, 
       scopes: c.scopes,
       roles: c.roles,
       trusted: c.trusted,
+      redirect_uris: c.redirect_uris,
     });
     summary.clients.push({
       tenant: row.tenant_id,

@@ -122,7 +122,9 @@ export class RefreshTokens {
     for (const f of families) await this.revokeFamily(f.family_id);
   }
 
-  async purgeExpired(): Promise<void> {
-    await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', new Date(Date.now() - 24 * 3600 * 1000)).execute();
+  /** Deletes refresh tokens expired for a day (kept that long so a late reuse is still recognised); returns how many. */
+  async purgeExpired(): Promise<number> {
+    const [result] = await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', new Date(Date.now() - 24 * 3600 * 1000)).execute();
+    return Number(result?.numDeletedRows ?? 0);
   }
 }

@@ -149,10 +149,11 @@ export class RevocationStore {
     for (const [sub, cutoff] of this.subjects) if (cutoff.expMs <= now) this.subjects.delete(sub);
   }
 
-  /** Deletes expired rows; they can no longer matter. */
-  async purgeExpired(): Promise<void> {
-    await this.db.deleteFrom('revoked_tokens').where('expires_at', '<', new Date()).execute();
-    await this.db.deleteFrom('subject_revocations').where('expires_at', '<', new Date()).execute();
+  /** Deletes expired rows; they can no longer matter. Returns how many of each. */
+  async purgeExpired(): Promise<{ revoked_tokens: number; subject_revocations: number }> {
+    const [tokens] = await this.db.deleteFrom('revoked_tokens').where('expires_at', '<', new Date()).execute();
+    const [subjects] = await this.db.deleteFrom('subject_revocations').where('expires_at', '<', new Date()).execute();
+    return { revoked_tokens: Number(tokens?.numDeletedRows ?? 0), subject_revocations: Number(subjects?.numDeletedRows ?? 0) };
   }
 
   private remember(jti: string, expMs: number): void {

@@ -96,7 +96,7 @@ describe('POST /oauth/token', () => {
   });
 
   it('rejects an unsupported grant type', async () => {
-    const res = await token().auth(GATEWAY, h.secret(GATEWAY)).send({ grant_type: 'authorization_code', code: 'x' });
+    const res = await token().auth(GATEWAY, h.secret(GATEWAY)).send({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'x' });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('unsupported_grant_type');
   });
