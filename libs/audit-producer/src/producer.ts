@@ -12,7 +12,11 @@ export interface AuditProducerOptions {
   readonly queueName?: string;
   /** Most events in one job (default 500). */
   readonly maxBatch?: number;
-  /** How long the first event of a batch waits for company (default 5 ms). */
+  /**
+   * How long the first event of a batch waits for company. 0 (default): until the event loop
+   * turns, so events emitted together share one job; while an add is on its way to Redis the next
+   * batch gathers behind it, so batches grow with load and the adds in flight stay few.
+   */
   readonly lingerMs?: number;
   /** Events held in memory at most, buffered or in flight; beyond that `emit` drops and counts (default 50 000). */
   readonly maxBuffered?: number;
@@ -38,6 +42,11 @@ export interface AuditProducerStats {
 export interface AuditProducer {
   /** Hands an event over; synchronous, never blocks, never throws for bad data. Returns whether it was accepted. */
   emit(event: AuditEventInput): boolean;
+  /**
+   * `emit`, and when the event is in Redis: resolves true once Redis acknowledged its batch, false
+   * if it was refused or dropped (then it never will be). One promise per batch, shared by its events.
+   */
+  emitAndConfirm(event: AuditEventInput): Promise<boolean>;
   /** Resolves once every event emitted so far is in Redis (or counted as dropped). */
   flush(): Promise<void>;
   /** Flushes, then closes the queue connection. */
@@ -53,6 +62,19 @@ export const DEFAULT_AUDIT_JOB_OPTIONS: JobsOptions = {
 };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const REFUSED = Promise.resolve(false);
+
+/** The answer to a batch's `emitAndConfirm` callers, made on the first such call. */
+interface Confirmation {
+  readonly promise: Promise<boolean>;
+  readonly settle: (stored: boolean) => void;
+}
+
+function confirmation(): Confirmation {
+  let settle!: (stored: boolean) => void;
+  const promise = new Promise<boolean>((r) => (settle = r));
+  return { promise, settle };
+}
 
 /** W3C traceparent of the active span, if any, for the writer to continue or link to. */
 function currentTraceparent(): string | undefined {
@@ -62,14 +84,15 @@ function currentTraceparent(): string | undefined {
 }
 
 /**
- * The one way services emit audit events: events are grouped for a few milliseconds (or up to
- * `maxBatch`) into one BullMQ job on the `audit` queue whose job id is the batch id, so BullMQ's
- * per-job cost is paid per batch, not per event. The buffer is bounded; overflow is counted and
+ * The one way services emit audit events: events emitted within one turn of the event loop (or
+ * while the previous add is on the wire, or up to `maxBatch`) go into one BullMQ job on the `audit`
+ * queue whose job id is the batch id, so BullMQ's per-job cost is paid per batch, not per event,
+ * and an event waits about one Redis round trip. The buffer is bounded; overflow is counted and
  * logged, never silent.
  */
 export function createAuditProducer(options: AuditProducerOptions): AuditProducer {
   const maxBatch = options.maxBatch ?? 500;
-  const lingerMs = options.lingerMs ?? 5;
+  const lingerMs = options.lingerMs ?? 0;
   const maxBuffered = options.maxBuffered ?? 50_000;
   const addAttempts = options.addAttempts ?? 8;
   const jobOptions: JobsOptions = { ...DEFAULT_AUDIT_JOB_OPTIONS, ...options.jobOptions };
@@ -84,7 +107,13 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
   let buffer: unknown[] = [];
   // The batch's distinct emitting spans: the first is the write span's parent, the rest its links.
   let traceparents: string[] = [];
+  let confirm: Confirmation | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  // Adds sent and not answered yet.
+  let onWire = 0;
+  // The batch's wait is over, but it waits for the add on the wire to come back.
+  let due = false;
   let inFlightEvents = 0;
   const inFlight = new Set<Promise<void>>();
   let emitted = 0;
@@ -104,24 +133,40 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
     }
   };
 
-  async function send(events: unknown[], parents: string[]): Promise<void> {
+  /** One add; resolves with its error, if any. While it is unanswered, the next batch gathers behind it. */
+  async function add(batch: AuditBatch): Promise<Error | undefined> {
+    onWire++;
+    try {
+      // jobId = batch_id: a retried add after a lost reply cannot enqueue the batch twice.
+      await queue.add('batch', batch, { ...jobOptions, jobId: batch.batch_id });
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    } finally {
+      onWire--;
+      // The batch that gathered behind this add goes now: it has waited a round trip already.
+      if (due && onWire === 0) dispatch();
+    }
+  }
+
+  /** Resolves true once Redis has the batch, false once it is dropped. */
+  async function send(events: unknown[], parents: string[]): Promise<boolean> {
     const [parent, ...links] = parents;
     const batch: AuditBatch = { batch_id: uuidv7(), events, ...(parent ? { traceparent: parent } : {}), ...(links.length ? { links } : {}) };
     for (let attempt = 1; ; attempt++) {
-      try {
-        // jobId = batch_id: a retried add after a lost reply cannot enqueue the batch twice.
-        await queue.add('batch', batch, { ...jobOptions, jobId: batch.batch_id });
+      const err = await add(batch);
+      if (!err) {
         enqueued += events.length;
         enqueuedCounter?.inc(undefined, events.length);
-        return;
-      } catch (err) {
-        if (attempt >= addAttempts) {
-          drop(events.length, 'redis_unavailable', (err as Error).message);
-          return;
-        }
-        options.logger?.warn({ err, attempt }, 'audit producer: enqueue failed, retrying');
-        await sleep(Math.min(5000, 50 * 2 ** (attempt - 1)));
+        return true;
       }
+      if (attempt >= addAttempts) {
+        drop(events.length, 'redis_unavailable', err.message);
+        return false;
+      }
+      options.logger?.warn({ err, attempt }, 'audit producer: enqueue failed, retrying');
+      // Sleeping is not being on the wire: batches emitted meanwhile go on their own.
+      await sleep(Math.min(5000, 50 * 2 ** (attempt - 1)));
     }
   }
 
@@ -130,17 +175,33 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
       clearTimeout(timer);
       timer = undefined;
     }
+    if (immediate) {
+      clearImmediate(immediate);
+      immediate = undefined;
+    }
+    due = false;
     if (buffer.length === 0) return;
     const events = buffer;
     const parents = traceparents;
+    const confirmed = confirm;
     buffer = [];
     traceparents = [];
+    confirm = undefined;
     inFlightEvents += events.length;
-    const p = send(events, parents).finally(() => {
+    const p = send(events, parents).then((stored) => {
       inFlightEvents -= events.length;
       inFlight.delete(p);
+      confirmed?.settle(stored);
     });
     inFlight.add(p);
+  }
+
+  /** The batch's wait is over: it goes unless an add is on the wire, then it goes when that returns. */
+  function lingered(): void {
+    timer = undefined;
+    immediate = undefined;
+    if (onWire === 0) dispatch();
+    else due = true;
   }
 
   function emit(event: AuditEventInput): boolean {
@@ -165,8 +226,17 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
     }
     buffer.push(event);
     if (buffer.length >= maxBatch) dispatch();
-    else if (!timer) timer = setTimeout(dispatch, lingerMs);
+    else if (buffer.length === 1) {
+      if (lingerMs === 0) immediate = setImmediate(lingered);
+      else timer = setTimeout(lingered, lingerMs);
+    }
     return true;
+  }
+
+  function emitAndConfirm(event: AuditEventInput): Promise<boolean> {
+    // Taken before emit: a full batch is dispatched inside it, this event and this promise with it.
+    const batch = (confirm ??= confirmation());
+    return emit(event) ? batch.promise : REFUSED;
   }
 
   async function flush(): Promise<void> {
@@ -176,6 +246,7 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
 
   return {
     emit,
+    emitAndConfirm,
     flush,
     async close() {
       closed = true;

@@ -7,6 +7,7 @@ import { AuditBatchSchema, uuidv7, type AuditEventInput } from '@cloud-stack/con
 import { MetricsRegistry } from '@cloud-stack/service-kit';
 import { useRedisPrefix } from '@cloud-stack/test-kit';
 import { createAuditProducer } from '../src/index';
+import { startReplyGate } from './reply-gate';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -15,6 +16,7 @@ declare module 'vitest' {
 }
 
 const redis = useRedisPrefix('audit-producer');
+const turn = () => new Promise<void>((r) => setImmediate(r));
 const queues: Queue[] = [];
 afterAll(async () => {
   for (const q of queues) await q.close();
@@ -67,6 +69,45 @@ describe('the audit producer', () => {
     expect(producer.stats()).toEqual({ emitted: 250, enqueued: 250, dropped: 0, pending: 0 });
   });
 
+  it('sends what one turn of the event loop emitted as one job, and confirms each event once that job is in Redis', async () => {
+    const producer = createAuditProducer({ connection: redis.url, prefix: redis.prefix, queueName: 'turn' });
+    const confirmations = [0, 1, 2].map((i) => producer.emitAndConfirm(event(i)));
+    expect(new Set(confirmations).size).toBe(1);
+    expect(await confirmations[0]).toBe(true);
+    // Confirmed means stored: the job is there before anything else is awaited.
+    const jobs = await openQueue('turn').getJobs(['waiting']);
+    expect(jobs.map((j) => j.data.events.map((e: AuditEventInput) => e.correlation_id))).toEqual([['c-0', 'c-1', 'c-2']]);
+    await producer.close();
+  });
+
+  it('gathers the next batch behind the add on the wire, and confirms nothing Redis has not answered', async () => {
+    const gate = await startReplyGate(redis.url);
+    const producer = createAuditProducer({ connection: gate.url, prefix: redis.prefix, queueName: 'wire' });
+    try {
+      expect(await producer.emitAndConfirm(event(0))).toBe(true);
+      gate.hold();
+      const settled: boolean[] = [];
+      const first = producer.emitAndConfirm(event(1));
+      void first.then((ok) => settled.push(ok));
+      await turn();
+      const behind: Promise<boolean>[] = [];
+      for (let i = 2; i < 6; i++) {
+        behind.push(producer.emitAndConfirm(event(i)));
+        await turn();
+      }
+      expect(new Set(behind).size).toBe(1);
+      expect(settled).toEqual([]);
+      expect(producer.stats().pending).toBe(5);
+      gate.release();
+      expect(await Promise.all([first, ...behind])).toEqual([true, true, true, true, true]);
+      const jobs = await openQueue('wire').getJobs(['waiting']);
+      expect(jobs.map((j) => j.data.events.length).sort()).toEqual([1, 1, 4]);
+    } finally {
+      await producer.close();
+      await gate.close();
+    }
+  });
+
   it('bounds its buffer: overflow and invalid events are refused, counted and logged', async () => {
     const metrics = new MetricsRegistry();
     const logged: unknown[] = [];
@@ -75,10 +116,11 @@ describe('the audit producer', () => {
     const accepted = Array.from({ length: 15 }, (_, i) => producer.emit(event(i))).filter(Boolean).length;
     expect(accepted).toBe(10);
     expect(producer.emit({ ...event(99), event_id: 'nope' })).toBe(false);
+    expect(await producer.emitAndConfirm(event(100))).toBe(false);
     await producer.close();
-    expect(producer.stats()).toMatchObject({ emitted: 10, enqueued: 10, dropped: 6 });
+    expect(producer.stats()).toMatchObject({ emitted: 10, enqueued: 10, dropped: 7 });
     const text = metrics.render();
-    expect(text).toMatch(/audit_producer_events_dropped_total\{reason="overflow"\} 5/);
+    expect(text).toMatch(/audit_producer_events_dropped_total\{reason="overflow"\} 6/);
     expect(text).toMatch(/audit_producer_events_dropped_total\{reason="invalid"\} 1/);
     expect(logged.length).toBeGreaterThanOrEqual(2);
   });

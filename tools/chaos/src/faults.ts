@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { terminateBackends } from '@cloud-stack/test-kit';
 import type { Infra } from './infra';
 import type { Service, ServiceName } from './stack';
-import { GATEWAY_CACHE_MS, ROUTE_TIMEOUT_MS, type Sample } from './traffic';
+import { GATEWAY_CACHE_MS, ROUTE_TIMEOUT_MS, type Sample, type Traffic } from './traffic';
 import type { ChaosUpstream } from './upstream';
 
 export interface FaultContext {
@@ -10,6 +10,7 @@ export interface FaultContext {
   readonly services: Readonly<Record<ServiceName, Service>>;
   /** The product behind the gateway. */
   readonly upstream: ChaosUpstream;
+  readonly traffic: Traffic;
   /** The PostgreSQL sessions of the services (database and application_name), the ones a cut hits. */
   readonly sessions: ReadonlyArray<{ readonly database: string; readonly applicationName: string }>;
 }
@@ -37,11 +38,17 @@ const FAST_MS = 250;
  */
 const TIMEOUT_SLACK_MS = 1000;
 
-function killAndRestart(name: ServiceName): Fault {
+/**
+ * `afterAnswer`: the SIGKILL comes the moment a client has read a whole answer from the service,
+ * the worst moment for what the service still had to do for that request (the gateway: store the
+ * request's audit event, which must already be in Redis then).
+ */
+function killAndRestart(name: ServiceName, afterAnswer = false): Fault {
   return {
     id: `kill-${name}`,
-    title: `SIGKILL ${name}, then restart`,
-    async inject({ services }) {
+    title: `SIGKILL ${name}${afterAnswer ? ' just after an answer' : ''}, then restart`,
+    async inject({ services, traffic }) {
+      if (afterAnswer) await traffic.nextAnswer(name);
       await services[name].kill('SIGKILL');
       services[name].start();
     },
@@ -86,7 +93,7 @@ export const FAULTS: readonly Fault[] = [
   killAndRestart('identity'),
   killAndRestart('policy-sidecar'),
   killAndRestart('audit-writer'),
-  killAndRestart('gateway'),
+  killAndRestart('gateway', true),
   downFor('identity', 4000, (samples, ctx) => {
     // No token can be checked: every route must answer 503, the denied and the fail-open one too
     // (authentication never fails open).

@@ -1,7 +1,7 @@
 /**
- * `npm run chaos [fault-id…]`: every fault (or the ones named), one at a time, under steady
- * traffic, against a PostgreSQL and a Redis of the suite's own; prints one row per fault and
- * exits 1 if any failed.
+ * `npm run chaos [fault-id…]`: every fault (or the ones named, in that order; one named twice runs
+ * twice), one at a time, under steady traffic, against a PostgreSQL and a Redis of the suite's
+ * own; prints one row per fault and exits 1 if any failed.
  */
 import { join } from 'node:path';
 import { FAULTS } from './faults';
@@ -17,7 +17,7 @@ if (unknown.length) {
 }
 const began = Date.now();
 const results = await runChaos({
-  faults: named.length ? FAULTS.filter((f) => named.includes(f.id)) : FAULTS,
+  faults: named.length ? named.map((id) => FAULTS.find((f) => f.id === id)!) : FAULTS,
   settleMs: 3000,
   recoverTimeoutMs: 90_000,
   logDir: join(ROOT, 'tmp', 'chaos'),

@@ -158,6 +158,7 @@ export class Traffic {
   private running = false;
   private loops: Promise<void>[] = [];
   private sequence = 0;
+  private answerWaiters: Array<{ readonly service: ServiceName; readonly answered: () => void }> = [];
 
   constructor(
     private readonly all: readonly Probe[],
@@ -168,7 +169,9 @@ export class Traffic {
     this.running = true;
     this.loops = this.all.map(async (probe) => {
       while (this.running) {
-        this.samples.push(await this.once(probe));
+        const sample = await this.once(probe);
+        this.samples.push(sample);
+        if (sample.status !== undefined) this.heardFrom(probe.service);
         await new Promise((r) => setTimeout(r, 50));
       }
     });
@@ -177,6 +180,17 @@ export class Traffic {
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all(this.loops);
+  }
+
+  /** Resolves the moment a client next has a whole answer from `service` (its body read). */
+  nextAnswer(service: ServiceName): Promise<void> {
+    return new Promise((answered) => this.answerWaiters.push({ service, answered }));
+  }
+
+  private heardFrom(service: ServiceName): void {
+    const waiting = this.answerWaiters;
+    this.answerWaiters = waiting.filter((w) => w.service !== service);
+    for (const w of waiting) if (w.service === service) w.answered();
   }
 
   /** Whether every probe has succeeded with a request started at or after `since`. */

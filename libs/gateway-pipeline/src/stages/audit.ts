@@ -1,14 +1,25 @@
 import { buildAuditEvent, type AuditEventInput } from '@cloud-stack/contracts';
+import type { Counter } from '@cloud-stack/service-kit';
 import type { GatewayContext } from '../context';
 import type { Stage } from '../stage';
 
 export interface AuditDeps {
-  /** The shared producer's emit: synchronous, never throws, buffers while Redis is away. */
-  readonly emit: (event: AuditEventInput) => boolean;
+  /**
+   * The shared producer's emitAndConfirm: synchronous, never throws, buffers while Redis is away;
+   * resolves true once the event is in Redis, false if it was dropped.
+   */
+  readonly emit: (event: AuditEventInput) => Promise<boolean>;
+  /** Longest a response's last bytes wait for its event to be in Redis; 0: they never wait. */
+  readonly holdMs: number;
+  /** Counts responses that ended before their event was in Redis (the hold ran out or the event was dropped). */
+  readonly unconfirmed?: Counter;
 }
 
-/** The request's audit event, from what the stages recorded on the context. */
-export function requestEvent(ctx: GatewayContext): AuditEventInput {
+/**
+ * The request's audit event, from what the stages recorded on the context; `ending`: the response
+ * is being ended (its status is final), otherwise the connection closed before it was.
+ */
+export function requestEvent(ctx: GatewayContext, ending: boolean): AuditEventInput {
   const { subject, decision, correlation, req, res } = ctx;
   const ua = req.headers['user-agent'];
   return buildAuditEvent({
@@ -25,7 +36,7 @@ export function requestEvent(ctx: GatewayContext): AuditEventInput {
     host: ctx.host,
     path: ctx.path,
     // A client that went away before the answer was written is recorded as 499, as nginx does.
-    status: ctx.socketStatus ?? (res.writableFinished || res.headersSent ? res.statusCode : 499),
+    status: ctx.socketStatus ?? (ending || res.headersSent ? res.statusCode : 499),
     duration_ms: Number(process.hrtime.bigint() - ctx.startedAt) / 1e6,
     decision: decision && { allow: decision.allow, reasons: decision.reasons, policy: decision.policy, decision_id: decision.decision_id },
     sandbox_routed: ctx.sandbox && ctx.upstream !== null,
@@ -38,17 +49,67 @@ export function requestEvent(ctx: GatewayContext): AuditEventInput {
   });
 }
 
+type End = (...args: unknown[]) => unknown;
+
 /**
- * One event per request, handed to the producer after the response has finished (or the client
- * went away), so audit never delays or fails a response. Registered first in the pipeline so that
- * refusals by later stages are recorded too: a denial is a `policy_violation` with its reasons.
+ * One event per request, recorded when the response is being ended (status and duration are known
+ * then) or, for a client that went away first, when the connection closes. The response's `end`
+ * waits until the event is in Redis, so a client never has a whole answer whose event a crash of
+ * this process could still lose; the wait is bounded by `holdMs`, after which (Redis slow or away)
+ * the response ends anyway and the event stays with the producer. A WebSocket's response is its
+ * socket: its `end` (a refusal, or the upstream closing) waits the same way.
+ * Registered first in the pipeline so that refusals by later stages are recorded too: a denial is
+ * a `policy_violation` with its reasons.
  */
 export function auditStage(deps: AuditDeps): Stage {
+  const { emit, holdMs, unconfirmed } = deps;
   return {
     id: 'audit',
     build() {
       return (ctx) => {
-        ctx.res.once('close', () => deps.emit(requestEvent(ctx)));
+        let recorded = false;
+        // Calls of `end` that came while the first one waits; they follow it in order.
+        let waiting: Array<{ target: { end: End }; end: End; args: unknown[] }> | undefined;
+        const release = () => {
+          const calls = waiting!;
+          waiting = undefined;
+          for (const c of calls) c.end.apply(c.target, c.args);
+        };
+        const hold = (target: { end: End }) => {
+          const end = target.end;
+          // An own property on this request's object only: the prototype's end stays untouched.
+          target.end = function heldEnd(this: unknown, ...args: unknown[]) {
+            if (waiting) {
+              waiting.push({ target, end, args });
+              return this;
+            }
+            if (recorded) return end.apply(this, args);
+            recorded = true;
+            const stored = emit(requestEvent(ctx, true));
+            if (holdMs === 0) return end.apply(this, args);
+            waiting = [{ target, end, args }];
+            const timer = setTimeout(() => {
+              unconfirmed?.inc();
+              release();
+            }, holdMs);
+            stored.then((ok) => {
+              if (!waiting) return;
+              clearTimeout(timer);
+              if (!ok) unconfirmed?.inc();
+              release();
+            });
+            return this;
+          };
+        };
+        hold(ctx.res as unknown as { end: End });
+        // An upgrade is answered on the raw socket (a refusal or, after the 101, the piped upstream).
+        // Node marks the requests it hands to the server's 'upgrade' listener (its typings omit the flag).
+        if ((ctx.req as { upgrade?: boolean }).upgrade === true && ctx.res.socket) hold(ctx.res.socket as unknown as { end: End });
+        ctx.res.once('close', () => {
+          if (recorded) return;
+          recorded = true;
+          void emit(requestEvent(ctx, false));
+        });
       };
     },
   };
