@@ -35,9 +35,10 @@ export interface IdentityProcess {
 /**
  * A real identity for one test file, run as its own process from apps/identity (as in production;
  * libs and other apps may not import identity's code): its own database seeded with
- * infra/seed/demo.json, its own Redis prefix, scrypt at low cost.
+ * infra/seed/demo.json, its own Redis prefix, scrypt at low cost. `overrides` is extra environment,
+ * or a function read when the process starts (for values only known then, such as a receiver's URL).
  */
-export function useIdentityProcess(overrides: Record<string, string> = {}): IdentityProcess {
+export function useIdentityProcess(overrides: Record<string, string> | (() => Record<string, string>) = {}): IdentityProcess {
   const db = useTestDatabase('identity_proc');
   const redis = useRedisPrefix('identity-proc');
   const seed = JSON.parse(readFileSync(resolve(REPO_ROOT, 'infra/seed/demo.json'), 'utf8')) as DemoSeed;
@@ -54,12 +55,12 @@ export function useIdentityProcess(overrides: Record<string, string> = {}): Iden
       SCRYPT_LOG_N: '8',
       HOST: '127.0.0.1',
       ISSUER: `http://127.0.0.1:${port}`,
-      ...overrides,
+      ...(typeof overrides === 'function' ? overrides() : overrides),
     };
     await runProcess('apps/identity/src/cli.ts', ['seed'], env);
     child = startProcess('identity', 'apps/identity/src/main.ts', port, env);
     await waitForReady(child);
-  }, 90_000);
+  }, 180_000);
   afterAll(async () => {
     // Its drain waits for idle keep-alive connections; a test identity need not be patient.
     await child?.stop(2_000);

@@ -7,3 +7,7 @@ export { REPO_ROOT, runProcess, startProcess, waitForReady } from './processes';
 export type { ServiceProcess } from './processes';
 export { useIdentityProcess } from './identity-process';
 export type { IdentityProcess } from './identity-process';
+export { startEchoUpstream } from './echo-upstream';
+export type { Echo, EchoUpstream } from './echo-upstream';
+export { startOtlpReceiver } from './otlp-receiver';
+export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver';

@@ -2,10 +2,20 @@ import { afterAll, beforeAll } from 'vitest';
 import { Queue } from 'bullmq';
 import { AUDIT_QUEUE, type AuditBatch, type AuditEventInput } from '@cloud-stack/contracts';
 import { createLogger, startServer, type RunningServer } from '@cloud-stack/service-kit';
-import { freePort, REPO_ROOT, startProcess, useIdentityProcess, useRedisPrefix, useTestDatabase, waitForReady, type ServiceProcess } from '@cloud-stack/test-kit';
+import {
+  freePort,
+  REPO_ROOT,
+  startEchoUpstream,
+  startProcess,
+  useIdentityProcess,
+  useRedisPrefix,
+  useTestDatabase,
+  waitForReady,
+  type EchoUpstream,
+  type ServiceProcess,
+} from '@cloud-stack/test-kit';
 import { createGateway, type Gateway } from '../../src/app';
 import { readGatewayConfig } from '../../src/config';
-import { startEchoUpstream, type EchoUpstream } from './upstream';
 
 export const GATEWAY_SECRET = 'demo-gateway-secret-change-me';
 export const SIGNING_SECRET = 'test-upstream-signing-secret';

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { context, propagation } from '@opentelemetry/api';
 import { PolicyResultSchema, type PolicyInput } from '@cloud-stack/contracts';
 import { PolicyUnavailableError, type Decision, type PolicyClient } from './policy-client';
 
@@ -26,9 +27,12 @@ export function sidecarPolicyClient(options: SidecarClientOptions): PolicyClient
   if (options.token) headers.authorization = `Bearer ${options.token}`;
 
   function post(path: string, body: string): Promise<{ status: number; text: string }> {
+    const sent: Record<string, string | number> = { ...headers, 'content-length': Buffer.byteLength(body) };
+    // node:http imported from ESM is not instrumented: the request's trace context goes to the sidecar by hand.
+    propagation.inject(context.active(), sent);
     return new Promise((resolve, reject) => {
       const req = request(
-        { agent, host: base.hostname, port: base.port || 80, method: 'POST', path: `${prefix}${path}`, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+        { agent, host: base.hostname, port: base.port || 80, method: 'POST', path: `${prefix}${path}`, headers: sent },
         (res) => {
           let text = '';
           res.setEncoding('utf8');

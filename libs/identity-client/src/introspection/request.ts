@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import { IntrospectionResponseSchema, type IntrospectionResponse } from '@cloud-stack/contracts';
 import { IdentityUnavailableError } from '../errors';
 
@@ -17,11 +18,14 @@ export function introspectionEndpoint(baseUrl: string, clientId: string, clientS
 
 /** Asks identity about `token`; anything but a 200 with an RFC 7662 body is IdentityUnavailableError. */
 export async function requestIntrospection(endpoint: IntrospectionEndpoint, token: string): Promise<IntrospectionResponse> {
+  const headers: Record<string, string> = { authorization: endpoint.authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+  // fetch is not instrumented: the caller's trace context goes to identity by hand.
+  propagation.inject(context.active(), headers);
   let res: Response;
   try {
     res = await fetch(endpoint.url, {
       method: 'POST',
-      headers: { authorization: endpoint.authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      headers,
       body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
       signal: AbortSignal.timeout(endpoint.timeoutMs),
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { verifyGatewaySignature } from '@cloud-stack/gateway-pipeline';
 import { demoRoutes, SIGNING_SECRET, useGatewayStack } from '../../support/stack';
-import type { Echo } from '../../support/upstream';
+import type { Echo } from '@cloud-stack/test-kit';
 import { rawRequest } from '../../support/raw';
 
 const stack = useGatewayStack({ routes: demoRoutes, budgets: { 'agent-prod-001': 25 } });
