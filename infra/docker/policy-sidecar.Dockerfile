@@ -7,17 +7,21 @@
 
 FROM node:22-slim AS build
 WORKDIR /src
-# Manifests first, so the dependency layer is cached across source changes.
-COPY package.json package-lock.json .npmrc ./
+ENV NX_DAEMON=false \
+    NX_NO_CLOUD=true
+# The whole workspace: npm ci links every workspace package (.dockerignore beside this file keeps
+# node_modules, dist and tests out of the context).
+COPY package.json package-lock.json .npmrc nx.json tsconfig.base.json ./
 COPY apps/ ./apps/
 COPY libs/ ./libs/
 COPY tools/ ./tools/
 RUN npm ci --no-audit --no-fund --ignore-scripts
-# Workspace libraries are TypeScript: esbuild inlines them (the Rego engine included); npm
-# packages stay external and come from the pruned node_modules.
-RUN npx tsx tools/dev/src/bundle.ts apps/policy-sidecar \
- && echo '{"type":"module"}' > dist/apps/policy-sidecar/package.json \
- && npm prune --omit=dev --no-audit --no-fund --ignore-scripts
+# Nx's build of this app alone: dist/apps/policy-sidecar (esbuild inlines the workspace libraries;
+# npm packages stay external).
+RUN npx nx run @cloud-stack/policy-sidecar:build --outputStyle=static
+# Only the npm packages that bundle imports, and what they need, as package-lock.json has them.
+COPY infra/docker/prod-deps.mjs ./infra/docker/
+RUN node infra/docker/prod-deps.mjs dist/apps/policy-sidecar /deps
 
 FROM node:22-slim
 # No HOST: the API listens on loopback, as OPA's does, which is all a sidecar sharing the
@@ -28,7 +32,7 @@ ENV NODE_ENV=production \
     PORT=8181 \
     POLICY_DIR=/app/infra/policies
 WORKDIR /app
-COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /deps/node_modules ./node_modules
 COPY --from=build /src/dist/apps/policy-sidecar ./dist
 COPY infra/policies ./infra/policies
 USER node
@@ -37,6 +41,8 @@ EXPOSE 8181
 # waits for the policy directory's first successful load.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8181)+'/health?bundles').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# main.js starts OpenTelemetry before it imports the service (dist/chunks/), so http, express,
+# pg and ioredis are instrumented; spans go out when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 # A fixed 64 MB young generation: decisions allocate short-lived objects (~19 KB each), and
 # rarer scavenges keep GC pauses out of most of the decision latency tail.
 CMD ["node", "--min-semi-space-size=64", "--max-semi-space-size=64", "--enable-source-maps", "dist/main.js"]

@@ -1,8 +1,11 @@
-import { auditQueueName } from '@cloud-stack/contracts';
-import { createLogger, exitOnConfigError, startServer, startTelemetry } from '@cloud-stack/service-kit';
+import { startTelemetry } from '@cloud-stack/service-kit/telemetry';
 
-// Telemetry first: pg, ioredis and express load after it, so they can be instrumented.
+// Telemetry first, and everything else imported only after it: a static import is evaluated before
+// any code of this module (in the bundle too, where esbuild keeps dynamic imports as chunks), and
+// express, pg and ioredis must load after the instrumentations are in place.
 const telemetry = startTelemetry('audit-writer');
+const { auditQueueName } = await import('@cloud-stack/contracts');
+const { createLogger, exitOnConfigError, startServer } = await import('@cloud-stack/service-kit');
 const { readAuditWriterConfig } = await import('./config');
 const config = exitOnConfigError(() => readAuditWriterConfig());
 const logger = createLogger('audit-writer');

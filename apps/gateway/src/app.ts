@@ -124,7 +124,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   await identity.ready();
   const policy = await openPolicy(config, logger);
   const audit = config.AUDIT_EVENTS
-    ? createAuditProducer({ connection: config.REDIS_URL, prefix: config.AUDIT_QUEUE_PREFIX, maxBuffered: config.AUDIT_BUFFER_EVENTS, lingerMs: config.AUDIT_LINGER_MS, logger, metrics })
+    ? createAuditProducer({ connection: config.REDIS_URL, prefix: config.AUDIT_QUEUE_PREFIX, maxBuffered: config.AUDIT_BUFFER_EVENTS, logger, metrics })
     : undefined;
   const emit = (event: AuditEventInput) => audit?.emit(event) ?? false;
 
@@ -143,10 +143,18 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       ? await scheduleRouteDiscovery({ discovery, redis: { url: config.REDIS_URL, prefix: `${config.GATEWAY_REDIS_PREFIX}bull` }, logger, everyMs: config.DISCOVERY_EVERY_MS })
       : undefined;
 
-  // The pipeline, in the order its stages run. Audit comes first because it only registers a
-  // hook for when the response has finished, so refusals by any later stage are recorded too.
+  // The pipeline, in the order its stages run. Audit comes first because it only takes over the
+  // response's end (to record the event), so refusals by any later stage are recorded too.
   const stages = [
-    auditStage({ emit }),
+    ...(audit
+      ? [
+          auditStage({
+            emit: (event) => audit.emitAndConfirm(event),
+            holdMs: config.AUDIT_HOLD_MS,
+            unconfirmed: metrics.counter('gateway_audit_unconfirmed_total', 'Responses that ended before their audit event was in Redis'),
+          }),
+        ]
+      : []),
     authenticateStage({ identity }),
     authorizeStage({
       policy,

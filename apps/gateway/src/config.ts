@@ -42,10 +42,10 @@ export const gatewayConfigShape = {
   /** Audit events held in memory while Redis is away; past this they are dropped and counted. */
   AUDIT_BUFFER_EVENTS: env.int(50_000, 1),
   /**
-   * How long the first event of a batch waits for company: longer batches cost less per event
-   * (BullMQ's cost is per job), but a SIGKILL loses what waits (SIGTERM flushes it).
+   * Longest a response's last bytes wait for its audit event to be in Redis (so a SIGKILL cannot
+   * lose the event of an answered request); past it the response ends and the event stays buffered.
    */
-  AUDIT_LINGER_MS: env.int(20, 0),
+  AUDIT_HOLD_MS: env.int(10, 0),
   /** HMAC secret for X-Gateway-Signature on upstream requests; unset = identity headers unsigned. */
   UPSTREAM_SIGNING_SECRET: env.optionalString(),
   MAX_BODY_BYTES: env.int(10 * 1024 * 1024, 1),

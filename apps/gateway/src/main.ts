@@ -1,11 +1,14 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { auditQueueName } from '@cloud-stack/contracts';
-import { createLogger, exitOnConfigError, startServer, startTelemetry } from '@cloud-stack/service-kit';
+import { startTelemetry } from '@cloud-stack/service-kit/telemetry';
 
-// Telemetry first: http, express, pg and ioredis load after it, so they can be instrumented. The
-// gateway continues traceparent itself, so without an OTLP endpoint it creates no spans at all.
+// Telemetry first, and everything else imported only after it: a static import is evaluated before
+// any code of this module (in the bundle too, where esbuild keeps dynamic imports as chunks), and
+// express, pg and ioredis must load after the instrumentations are in place. The gateway continues
+// traceparent itself, so without an OTLP endpoint it creates no spans at all.
 const telemetry = startTelemetry('gateway', process.env, { onlyWhenExporting: true });
+const { auditQueueName } = await import('@cloud-stack/contracts');
+const { createLogger, exitOnConfigError, startServer } = await import('@cloud-stack/service-kit');
 const { readGatewayConfig } = await import('./config');
 const config = exitOnConfigError(() => readGatewayConfig());
 const logger = createLogger('gateway');

@@ -26,7 +26,20 @@ export interface GatewayHandlerDeps {
 export interface Chain {
   readonly runs: readonly StageRun[];
   readonly proxy: ReturnType<typeof buildRouteProxy>;
-  readonly labels: Readonly<Record<string, string>>;
+  /** Records a finished request in the route's metrics series (bound once per route and status). */
+  readonly record: (status: number, seconds: number) => void;
+}
+
+function recorder(route: Route, metrics: GatewayHandlerDeps['metrics']): Chain['record'] {
+  if (!metrics) return () => undefined;
+  const latency = metrics.latency.labels({ route: route.id });
+  const byStatus = new Map<number, { inc(): void }>();
+  return (status, seconds) => {
+    let requests = byStatus.get(status);
+    if (!requests) byStatus.set(status, (requests = metrics.requests.labels({ route: route.id, status: String(status) })));
+    requests.inc();
+    latency.observe(seconds);
+  };
 }
 
 /** A request the gateway has matched to a route: its context and the route's prepared chain. */
@@ -45,7 +58,7 @@ export function requestBeginner(deps: GatewayHandlerDeps): (req: IncomingMessage
   const chainFor = (route: Route): Chain => {
     let chain = chains.get(route);
     if (!chain) {
-      chain = { runs: buildStageRuns(route, deps.stages), proxy: buildRouteProxy(route, deps.proxy, deps.agents), labels: { route: route.id } };
+      chain = { runs: buildStageRuns(route, deps.stages), proxy: buildRouteProxy(route, deps.proxy, deps.agents), record: recorder(route, deps.metrics) };
       chains.set(route, chain);
     }
     return chain;
@@ -124,13 +137,7 @@ export function gatewayHandler(deps: GatewayHandlerDeps): RequestHandler {
       res.status(204).end();
       return;
     }
-    if (deps.metrics) {
-      const { requests, latency } = deps.metrics;
-      res.once('finish', () => {
-        requests.inc({ route: route.id, status: String(res.statusCode) });
-        latency.observe(Number(process.hrtime.bigint() - ctx.startedAt) / 1e9, chain.labels);
-      });
-    }
+    if (deps.metrics) res.once('finish', () => chain.record(res.statusCode, Number(process.hrtime.bigint() - ctx.startedAt) / 1e9));
     runStages(chain.runs, ctx).then(
       () => chain.proxy(ctx, req, res, next),
       (err: unknown) => next(err),

@@ -219,3 +219,22 @@ describe('startServer', () => {
     expect(ran).toEqual(['hung', 'after']);
   });
 });
+
+describe('MetricsRegistry', () => {
+  it('renders one series per label set, in name order, escaped; bound series add to the same lines', () => {
+    const metrics = new MetricsRegistry();
+    const requests = metrics.counter('requests_total', 'Requests');
+    requests.inc({ status: '200', route: 'a' });
+    requests.labels({ route: 'a', status: '200' }).inc(2);
+    requests.inc({ route: 'say "hi"\\\n' });
+    const latency = metrics.histogram('latency_seconds', 'Latency', [0.1, 1]);
+    const bound = latency.labels({ route: 'a' });
+    bound.observe(0.05);
+    latency.observe(0.5, { route: 'a' });
+    const text = metrics.render();
+    expect(text).toContain('requests_total{route="a",status="200"} 3\n');
+    expect(text).toContain('requests_total{route="say \\"hi\\"\\\\\\n"} 1');
+    expect(text).toContain('latency_seconds_bucket{le="0.1",route="a"} 1\nlatency_seconds_bucket{le="1",route="a"} 2\nlatency_seconds_bucket{le="+Inf",route="a"} 2');
+    expect(text).toContain('latency_seconds_sum{route="a"} 0.55\nlatency_seconds_count{route="a"} 2');
+  });
+});

@@ -1,3 +1,4 @@
+import { register } from 'node:module';
 import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -6,6 +7,8 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
+let expressHookRegistered = false;
+
 export interface Telemetry {
   shutdown(): Promise<void>;
 }
@@ -13,7 +16,8 @@ export interface Telemetry {
 /**
  * Starts the OpenTelemetry SDK: W3C trace-context propagation always (so trace ids reach logs and
  * queue jobs), span export over OTLP/HTTP only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
- * Call before the service creates its app, pools and queues.
+ * Call before anything loads express, pg or ioredis: import this module alone statically
+ * (`@cloud-stack/service-kit/telemetry`) and everything else dynamically after the call.
  */
 export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = process.env, options: { onlyWhenExporting?: boolean } = {}): Telemetry {
   const exporting = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
@@ -36,6 +40,11 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
       new IORedisInstrumentation(),
     ],
   });
+  // pg and ioredis are patched as they load, whether required or imported; express imported from
+  // ESM is not (no express spans, no http.route without this), so it takes the ESM loader hook,
+  // limited to express so that no other module pays for being wrapped. Once per process: hooks chain.
+  if (!expressHookRegistered) register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['express'] } });
+  expressHookRegistered = true;
   sdk.start();
   return { shutdown: () => sdk.shutdown() };
 }

@@ -9,16 +9,20 @@
  *
  *   npm run bench:gateway        (BENCH_DURATION=5 s per run, BENCH_ROUNDS=3, BENCH_CONNECTIONS=10;
  *                                 BENCH_PROFILE_DIR=dir writes each gateway's CPU profile;
- *                                 BENCH_TARGETS=gateway,embedded measures only those)
+ *                                 BENCH_TARGETS=gateway,embedded measures only those;
+ *                                 BENCH_INSTRUCTIONS=N runs the proxies and gateways under valgrind's
+ *                                 callgrind and counts the instructions of N requests per target:
+ *                                 slow, but the same on a busy machine as on a quiet one)
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createTestDatabase, type TestDatabase } from '@cloud-stack/db';
-import { freePort, runProcess, startProcess, waitForReady, type ServiceProcess } from '@cloud-stack/test-kit';
+import { freePort, REPO_ROOT, runProcess, startProcess, waitForReady, type ServiceProcess } from '@cloud-stack/test-kit';
 import { deletePrefix, redisAvailable } from './redis';
 
 const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -27,6 +31,10 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const GATEWAY_SECRET = 'demo-gateway-secret-change-me';
+const INSTRUCTIONS = Number(process.env.BENCH_INSTRUCTIONS ?? 0);
+// A busy machine (or valgrind) starts services slowly.
+const READY_MS = 300_000;
+const CALLGRIND_DIR = join(tmpdir(), `bench-gateway-callgrind-${process.pid}`);
 
 interface Figure {
   readonly rps: number;
@@ -35,6 +43,8 @@ interface Figure {
   readonly bad: number;
   /** CPU time the serving process spent per request (user + system): its cost, whatever else runs on the machine. */
   readonly cpuUs: number;
+  /** With BENCH_INSTRUCTIONS: user-space instructions the serving process ran per request (callgrind). */
+  readonly instructions?: number;
 }
 
 /** User + system CPU time of a process so far, in microseconds (from /proc; clock ticks of 10 ms). */
@@ -42,6 +52,55 @@ function cpuTimeUs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/**
+ * A server under callgrind with instrumentation off until a measurement turns it on (start-up and
+ * warm-up run at near full speed). Valgrind execs in place, so the child's pid is the one to control.
+ */
+function startUnderCallgrind(name: string, entry: string, port: number, env: Record<string, string>): ServiceProcess {
+  const args = ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${CALLGRIND_DIR}/${name}.%p`, process.execPath, '--import', 'tsx', entry];
+  const child = spawn('valgrind', args, { cwd: REPO_ROOT, env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-100_000)));
+  child.stderr.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-100_000)));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Instructions counted between `callgrind_control -i on` and the dump that follows `-i off`. */
+async function countInstructions<T>(pid: number, run: () => Promise<T>): Promise<{ result: T; instructions: number }> {
+  const dumps = () => readdirSync(CALLGRIND_DIR).filter((f) => f.includes(`.${pid}`));
+  const before = new Set(dumps());
+  execFileSync('callgrind_control', ['-i', 'on', String(pid)], { stdio: 'ignore' });
+  const result = await run();
+  execFileSync('callgrind_control', ['-i', 'off', String(pid)], { stdio: 'ignore' });
+  execFileSync('callgrind_control', ['-d', String(pid)], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const fresh = dumps().filter((f) => !before.has(f));
+    const totals = fresh.map((f) => /^totals: (\d+)/m.exec(readFileSync(join(CALLGRIND_DIR, f), 'utf8'))?.[1]);
+    if (fresh.length && totals.every(Boolean)) return { result, instructions: totals.reduce((a, t) => a + Number(t), 0) };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no callgrind dump from ${pid}`);
+}
+
+async function countedLoad(url: string, connections: number, headers: Record<string, string>, pid: number): Promise<Figure> {
+  const { result: r, instructions } = await countInstructions(pid, () => autocannon({ url, connections, amount: INSTRUCTIONS, headers, workers: 1, timeout: 120 }));
+  const total = r.requests.total || 1;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts, cpuUs: 0, instructions: instructions / total };
 }
 
 async function load(url: string, connections: number, headers: Record<string, string>, pid: number, duration = DURATION): Promise<Figure> {
@@ -52,7 +111,7 @@ async function load(url: string, connections: number, headers: Record<string, st
 }
 
 function median(figures: readonly Figure[]): Figure {
-  const sorted = [...figures].sort((a, b) => a.rps - b.rps);
+  const sorted = [...figures].sort((a, b) => (a.instructions ?? a.rps) - (b.instructions ?? b.rps));
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
@@ -76,8 +135,12 @@ async function main(): Promise<void> {
     await runProcess('apps/identity/src/cli.ts', ['seed'], identityEnv);
     // BENCH_PROFILE_DIR=dir: each gateway writes a V8 CPU profile there when it stops.
     const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    // Under BENCH_INSTRUCTIONS the servers being compared run under callgrind; identity, the
+    // sidecar and the upstream run as usual.
+    const measured = (name: string) => name.startsWith('gateway') || name.startsWith('bare');
+    if (INSTRUCTIONS) execFileSync('mkdir', ['-p', CALLGRIND_DIR]);
     const start = (name: string, entry: string, port: number, env: Record<string, string>) => {
-      const p = startProcess(name, entry, port, env, name.startsWith('gateway') ? profile : []);
+      const p = INSTRUCTIONS && measured(name) ? startUnderCallgrind(name, entry, port, env) : startProcess(name, entry, port, env, name.startsWith('gateway') ? profile : []);
       processes.push(p);
       return p;
     };
@@ -86,7 +149,7 @@ async function main(): Promise<void> {
     const upstream = start('upstream', 'tools/bench/src/gateway-targets.ts', ports.upstream, { TARGET: 'upstream' });
     const bareNode = start('bare-node', 'tools/bench/src/gateway-targets.ts', ports.node, { TARGET: 'bare-node', UPSTREAM: upstream.url });
     const bareEhp = start('bare-ehp', 'tools/bench/src/gateway-targets.ts', ports.ehp, { TARGET: 'bare-ehp', UPSTREAM: upstream.url });
-    await Promise.all([waitForReady(identity), waitForReady(sidecar, '/health'), ...[upstream, bareNode, bareEhp].map((p) => waitForReady(p, '/health'))]);
+    await Promise.all([waitForReady(identity, '/ready', READY_MS), waitForReady(sidecar, '/health', READY_MS), ...[upstream, bareNode, bareEhp].map((p) => waitForReady(p, '/health', READY_MS))]);
 
     // Routes: the same authenticated read, with the full pipeline and without audit and rate limit.
     const routes = {
@@ -120,12 +183,17 @@ async function main(): Promise<void> {
     };
     await runProcess('apps/gateway/src/cli.ts', ['apply', routeFile, '--activate'], gatewayEnv);
     await runProcess('apps/gateway/src/cli.ts', ['budget', 'agent-prod-001', '1000000000'], gatewayEnv);
+    // BENCH_TARGETS=gateway,embedded runs only those (the JSON line then needs every target: it is skipped).
+    const only = process.env.BENCH_TARGETS?.split(',') ?? (INSTRUCTIONS ? ['bare_node', 'bare_ehp', 'gateway', 'gateway_minimal', 'embedded'] : undefined);
+    const wanted = (target: string) => !only || only.includes(target);
     const gateways = {
       sidecar: start('gateway', 'apps/gateway/src/main.ts', await freePort(), gatewayEnv),
-      embedded: start('gateway-embedded', 'apps/gateway/src/main.ts', await freePort(), { ...gatewayEnv, POLICY_MODE: 'embedded' }),
-      cold: start('gateway-cold', 'apps/gateway/src/main.ts', await freePort(), { ...gatewayEnv, INTROSPECTION_CACHE_SECONDS: '0', INTROSPECTION_NEGATIVE_CACHE_SECONDS: '0', POLICY_CACHE_TTL_MS: '0' }),
+      embedded: wanted('embedded') ? start('gateway-embedded', 'apps/gateway/src/main.ts', await freePort(), { ...gatewayEnv, POLICY_MODE: 'embedded' }) : undefined,
+      cold: wanted('cold')
+        ? start('gateway-cold', 'apps/gateway/src/main.ts', await freePort(), { ...gatewayEnv, INTROSPECTION_CACHE_SECONDS: '0', INTROSPECTION_NEGATIVE_CACHE_SECONDS: '0', POLICY_CACHE_TTL_MS: '0' })
+        : undefined,
     };
-    await Promise.all(Object.values(gateways).map((g) => waitForReady(g)));
+    await Promise.all(Object.values(gateways).map((g) => g && waitForReady(g, '/ready', READY_MS)));
 
     const login = await fetch(`${identity.url}/oauth/token`, {
       method: 'POST',
@@ -142,13 +210,11 @@ async function main(): Promise<void> {
       gateway_minimal: { url: `${gateways.sidecar.url}/minimal/1`, headers: auth, server: gateways.sidecar },
       gateway_no_audit: { url: `${gateways.sidecar.url}/no-audit/1`, headers: auth, server: gateways.sidecar },
       gateway_no_rate_limit: { url: `${gateways.sidecar.url}/no-rate-limit/1`, headers: auth, server: gateways.sidecar },
-      embedded: { url: `${gateways.embedded.url}/full/1`, headers: auth, server: gateways.embedded },
-      cold: { url: `${gateways.cold.url}/full/1`, headers: auth, server: gateways.cold },
+      ...(gateways.embedded && { embedded: { url: `${gateways.embedded.url}/full/1`, headers: auth, server: gateways.embedded } }),
+      ...(gateways.cold && { cold: { url: `${gateways.cold.url}/full/1`, headers: auth, server: gateways.cold } }),
       direct_c1: { url: `${upstream.url}/full/1`, headers: {}, server: upstream, connections: 1 },
       gateway_c1: { url: `${gateways.sidecar.url}/full/1`, headers: auth, server: gateways.sidecar, connections: 1 },
     };
-    // BENCH_TARGETS=gateway,embedded runs only those (the JSON line then needs every target: it is skipped).
-    const only = process.env.BENCH_TARGETS?.split(',');
     if (only) for (const name of Object.keys(targets)) if (!only.includes(name)) delete targets[name];
     for (const [name, t] of Object.entries(targets)) {
       const check = await fetch(t.url, { headers: t.headers });
@@ -158,12 +224,24 @@ async function main(): Promise<void> {
     const results: Record<string, Figure[]> = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, t] of Object.entries(targets)) {
+        if (INSTRUCTIONS) {
+          const f = await countedLoad(t.url, t.connections ?? CONNECTIONS, t.headers, t.server.child.pid!);
+          (results[name] ??= []).push(f);
+          process.stdout.write(`round ${round + 1} ${name.padEnd(22)} ${Math.round(f.instructions!).toLocaleString('en').padStart(11)} instructions/req${f.bad ? `  (${f.bad} not 2xx)` : ''}\n`);
+          continue;
+        }
         const f = await load(t.url, t.connections ?? CONNECTIONS, t.headers, t.server.child.pid!);
         (results[name] ??= []).push(f);
         process.stdout.write(`round ${round + 1} ${name.padEnd(22)} ${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50} ms  p99 ${f.p99} ms  ${f.cpuUs.toFixed(0)} µs CPU/req${f.bad ? `  (${f.bad} not 2xx)` : ''}\n`);
       }
     }
     const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)])) as Record<keyof typeof targets, Figure>;
+    if (INSTRUCTIONS) {
+      const base = m.bare_ehp?.instructions;
+      console.log(`\ninstructions per request (callgrind, ${INSTRUCTIONS} requests, median of ${ROUNDS} rounds; user space only)`);
+      for (const [k, f] of Object.entries(m)) console.log(`${k.padEnd(22)} ${Math.round(f.instructions!).toLocaleString('en').padStart(11)}${base ? `  bare_ehp/this ${(base / f.instructions!).toFixed(3)}` : ''}`);
+      return;
+    }
     if (only) {
       for (const [k, f] of Object.entries(m)) console.log(`${k.padEnd(22)} ${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50}  p99 ${f.p99}  ${f.cpuUs.toFixed(0)} µs CPU/req`);
       return;

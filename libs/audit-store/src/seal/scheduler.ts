@@ -56,13 +56,15 @@ export async function startAuditMaintenance(options: AuditMaintenanceOptions): P
   const retainNow = () => enforceRetention(db, { policy: options.retention.policy });
 
   const queue = new Queue(AUDIT_MAINTENANCE_QUEUE, base);
+  // A failed run is retried with backoff, then stays in the failed set where `npm run tasks` shows it.
+  const retried = { attempts: 5, backoff: { type: 'exponential', delay: 5_000 } };
   await queue.upsertJobScheduler('audit-seal', { every: options.seal.everyMs }, {
     name: 'seal',
-    opts: { removeOnComplete: 100, removeOnFail: 100 },
+    opts: { ...retried, removeOnComplete: 100, removeOnFail: 100 },
   });
   await queue.upsertJobScheduler('audit-retention', { every: options.retention.everyMs }, {
     name: 'retention',
-    opts: { removeOnComplete: 100, removeOnFail: 100 },
+    opts: { ...retried, removeOnComplete: 100, removeOnFail: 100 },
   });
 
   const worker = new Worker(
@@ -82,7 +84,7 @@ export async function startAuditMaintenance(options: AuditMaintenanceOptions): P
     },
     { ...base, concurrency: 1 },
   );
-  worker.on('failed', (job, err) => logger.error({ err, job: job?.name }, 'audit maintenance job failed'));
+  worker.on('failed', (job, err) => logger.error({ err, job: job?.name, attempt: job?.attemptsMade, attempts: retried.attempts }, 'audit maintenance job failed'));
   worker.on('error', (err) => logger.error({ err }, 'audit maintenance worker error'));
 
   if (options.runAtStart ?? true) await sealNow().catch((err: unknown) => logger.error({ err }, 'initial audit seal failed'));

@@ -31,7 +31,8 @@ export async function scheduleRouteDiscovery(options: DiscoveryScheduleOptions):
   await queue.upsertJobScheduler(
     SCHEDULER_ID,
     { every: options.everyMs ?? 3_600_000 },
-    { name: 'discover', opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } } },
+    // A failed run is retried with backoff, then stays in the failed set where `npm run tasks` shows it.
+    { name: 'discover', opts: { attempts: 3, backoff: { type: 'exponential', delay: 30_000 }, removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } } },
   );
   const worker = new Worker(
     name,
@@ -42,7 +43,7 @@ export async function scheduleRouteDiscovery(options: DiscoveryScheduleOptions):
     { connection, ...prefix, concurrency: 1 },
   );
   worker.on('error', (err) => options.logger.warn({ err }, 'route discovery: worker connection error'));
-  worker.on('failed', (_job, err) => options.logger.error({ err }, 'route discovery: run failed'));
+  worker.on('failed', (job, err) => options.logger.error({ err, attempt: job?.attemptsMade, attempts: 3 }, 'route discovery: run failed'));
   return {
     async close() {
       await worker.close();

@@ -149,7 +149,9 @@ export class BudgetStore {
       const [agent, month] = p.split('\n') as [string, string];
       return { agent, month, key: this.key(agent, month) };
     });
-    const values = await this.options.redis.mget(...keys.map((k) => k.key));
+    // One GET per key, not MGET: on a Redis Cluster the agents' keys lie in different slots
+    // (auto-pipelining still sends them in one round trip per node).
+    const values = await Promise.all(keys.map((k) => this.options.redis.get(k.key)));
     const rows = keys.flatMap((k, i) => (values[i] === null ? [] : [{ agent_id: k.agent, month: k.month, spend: Math.max(0, Number(values[i])), updated_at: new Date() }]));
     if (rows.length === 0) return;
     try {

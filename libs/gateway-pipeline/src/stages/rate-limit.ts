@@ -113,7 +113,9 @@ export function rateLimitStage(deps: RateLimitDeps): Stage {
       const want = leaseSize(limits.map((l) => l.limit));
       const argv = [want, ...limits.flatMap((l) => [l.limit, l.periodMs])];
       const policyHeader = limits.map((l) => `${l.limit};w=${l.window}`).join(', ');
-      const base = `${deps.prefix}rl:${route.id}:`;
+      // The hash tag {route:subject} puts a subject's minute and hour keys in one Redis Cluster
+      // slot (one script touches both) while spreading subjects across the cluster.
+      const base = `${deps.prefix}rl:{${route.id}:`;
 
       const answer = (res: { setHeader(name: string, value: string): unknown }, lease: Lease) => {
         res.setHeader('RateLimit-Policy', policyHeader);
@@ -131,7 +133,7 @@ export function rateLimitStage(deps: RateLimitDeps): Stage {
 
       return async (ctx) => {
         const who = ctx.subject.sub ? `s:${ctx.subject.sub}` : `ip:${ctx.ip ?? 'unknown'}`;
-        const key = `${base}${who}`;
+        const key = `${base}${who}}`;
         const now = Date.now();
         const held = leases.get(key);
         if (held && held.refusedUntil > now) return refuse(ctx, held, held.refusedUntil - now);
