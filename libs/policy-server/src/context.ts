@@ -6,8 +6,9 @@ import { BundleManager } from './bundles/bundle-manager';
 import { policyWritesAllowed, type PolicyServerConfig } from './config';
 import { openDecisionLogger } from './decision-log/config';
 import type { DecisionLogger } from './decision-log/decision-logger';
+import { maskPolicy, type DeferredMask } from './decision-log/mask-policy';
 import type { DecisionLogSink } from './decision-log/types';
-import { PolicyStore } from './store/policy-store';
+import { PolicyStore, type PolicySnapshot } from './store/policy-store';
 import { watchDirectory, type DirectoryWatcher } from './store/watch';
 
 /** What the HTTP handlers share. */
@@ -17,6 +18,8 @@ export interface PolicyServerContext {
   readonly store: PolicyStore;
   /** Absent when decision logging is off. */
   readonly decisions?: DecisionLogger;
+  /** The mask policy's step for a decision of `snapshot` (OPA's `system.log.mask`); undefined when that revision has none. */
+  readonly decisionMask?: (snapshot: PolicySnapshot) => DeferredMask | undefined;
   readonly labels: Readonly<Record<string, string>>;
   /** Name under which the policy directory's revision appears in decision logs (`bundles`). */
   readonly bundleName: string;
@@ -74,12 +77,21 @@ export async function openPolicyServer(config: PolicyServerConfig, options: Open
   const watcher: DirectoryWatcher | undefined = config.POLICY_WATCH && !bundles ? watchDirectory(dir, config.POLICY_RELOAD_DEBOUNCE_MS, reload, logger) : undefined;
 
   const decisions = openDecisionLogger(config, { logger, metrics, sink: options.sink });
+  const decisionMask = decisions
+    ? maskPolicy({
+        path: config.opa.decision_logs?.mask_decision ?? '/system/log/mask',
+        timeoutMs: config.EVAL_TIMEOUT_MS,
+        maxSteps: config.EVAL_MAX_STEPS,
+        onError: (err) => logger.error({ err }, 'decision log masking failed; the entry is dropped, never shipped unmasked'),
+      })
+    : undefined;
 
   return {
     config,
     logger,
     store,
     decisions,
+    decisionMask,
     labels: { ...config.opa.labels, id: config.INSTANCE_ID, app: 'policy-sidecar', version: SIDECAR_VERSION },
     bundleName: basename(dir),
     authorize: createAuthorizer(config, store),

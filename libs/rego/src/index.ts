@@ -6,6 +6,7 @@
 export { compileModules } from './engine';
 export type { RegoModule, CompileOptions, EvalOptions, QueryOptions, EvaluateResult, PolicySet, PartialOptions } from './engine';
 export * from './partial';
+export { modulePackagePath } from './parser';
 export type { RegoVersion } from './ast';
 export type { TraceEvent, Tracer } from './eval/trace';
 export { RegoError } from './errors';

@@ -10,7 +10,7 @@ const MSG_UNAUTHORIZED = 'request rejected by administrative policy';
 const MSG_AUTHZ_UNDEFINED = 'authorization policy missing or undefined';
 const MSG_UNDEFINED = 'document missing or undefined';
 
-/** The parts of a request system.authz sees; `body` only for POST /v1/data (as OPA). */
+/** The parts of a request system.authz sees; `body` for POST /v1/data (as OPA) and POST /v1/compile (its query). */
 export interface AuthzRequest {
   readonly req: IncomingMessage;
   /** The URL path without the query string. */
@@ -73,7 +73,7 @@ function verdict(result: unknown): void {
 /**
  * OPA's `--authorization=basic` over the serving policy set: `data.system.authz.allow` decides
  * every API call, with the request's method, path, params, headers, identity (the Bearer token
- * under POLICY_AUTHENTICATION=token) and, for POST /v1/data, its body. Undefined when
+ * under POLICY_AUTHENTICATION=token) and, for POST /v1/data and POST /v1/compile, its body. Undefined when
  * authorization is off, so callers pay one check.
  */
 export function createAuthorizer(

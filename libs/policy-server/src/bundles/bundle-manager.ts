@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '@cloud-stack/service-kit';
 import type { BundleConfig, OpaConfig } from '../config/opa-config';
 import { OpaHttpError, type OpaErrorDetail } from '../opa/errors';
+import type { ActiveBundle } from '../store/bundle-scope';
 import type { StoredModule } from '../store/engine';
 import type { PolicyStore } from '../store/policy-store';
 import { BundleError, readBundleArchive, readBundleDirectory, type BundleFiles } from './archive';
@@ -268,16 +269,14 @@ export class BundleManager {
     let data = store.current().data;
     for (const root of store.bundleRoots()) data = withPath(data, root, undefined);
     const modules: StoredModule[] = [];
-    const roots: string[][] = [];
+    const active: ActiveBundle[] = [];
     for (const [bundleName, { bundle: b }] of candidates) {
-      for (const root of b.manifest.roots) {
-        const path = segments(root);
-        roots.push(path);
-        data = withPath(data, path, getPath(b.data, path));
-      }
+      const roots = b.manifest.roots.map(segments);
+      active.push({ name: bundleName, revision: b.manifest.revision, roots });
+      for (const path of roots) data = withPath(data, path, getPath(b.data, path));
       for (const m of b.modules) modules.push({ id: `${bundleName}/${m.path}`, source: m.source, origin: 'bundle', regoVersion: m.regoVersion });
     }
-    store.activateBundles(modules, data, roots);
+    store.activateBundles(modules, data, active);
     this.active.set(name, { bundle });
   }
 }

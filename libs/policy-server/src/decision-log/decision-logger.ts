@@ -1,7 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger, MetricsRegistry } from '@cloud-stack/service-kit';
-import { applyMask, parseMaskRules, type MaskRule } from './mask';
+import { maskEntry, parseMaskRules, type MaskRule } from './mask';
+import type { DeferredMask } from './mask-policy';
 import { WORKER_KIND, type DecisionLogShipping, type DecisionLogWorkerData, type FromWorker, type ShippingProgress, type ToWorker } from './shipping';
 import type { DecisionLogEntry, DecisionLogSink } from './types';
 
@@ -69,8 +70,25 @@ class Tally {
   }
 }
 
+/** An entry held on the request thread, with the mask step still to apply. */
+interface Held {
+  readonly entry: DecisionLogEntry;
+  readonly mask?: DeferredMask;
+}
+
+/** Applies the held entries' mask steps; the entries a step dropped are counted. */
+function release(held: readonly Held[], tally: Tally): DecisionLogEntry[] {
+  const out: DecisionLogEntry[] = [];
+  for (const h of held) {
+    const e = h.mask ? h.mask(h.entry) : h.entry;
+    if (e) out.push(e);
+  }
+  if (out.length < held.length) tally.drop(held.length - out.length);
+  return out;
+}
+
 interface Pipeline {
-  log(entry: DecisionLogEntry): void;
+  log(held: Held): void;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
@@ -107,9 +125,13 @@ export class DecisionLogger {
     return this.tally.failed;
   }
 
-  /** Never blocks, never throws. */
-  log(entry: DecisionLogEntry): void {
-    this.pipeline.log(entry);
+  /**
+   * Never blocks, never throws. `mask` (the mask policy of the deciding revision) runs when the
+   * entry leaves the request thread, after the response; when it answers undefined the entry is
+   * dropped and counted.
+   */
+  log(entry: DecisionLogEntry, mask?: DeferredMask): void {
+    this.pipeline.log(mask ? { entry, mask } : { entry });
   }
 
   /** Ships what is buffered and waits until the sink has taken it (or given up). */
@@ -140,7 +162,7 @@ class WorkerPipeline implements Pipeline {
   private readonly closeTimeoutMs: number;
   private readonly bufferedGauge;
   /** Entries not posted yet: they go over together, every few milliseconds. */
-  private pending: DecisionLogEntry[] = [];
+  private pending: Held[] = [];
   private timer: NodeJS.Timeout | undefined;
   private posted = 0;
   private progress: ShippingProgress = { shipped: 0, dropped: 0, failed: 0 };
@@ -182,12 +204,12 @@ class WorkerPipeline implements Pipeline {
     return this.posted + this.pending.length - (p.shipped + p.dropped + p.failed);
   }
 
-  log(entry: DecisionLogEntry): void {
+  log(held: Held): void {
     if (!this.alive || this.closing || this.outstanding >= this.bufferSize) {
       this.tally.drop(1);
       return;
     }
-    this.pending.push(entry);
+    this.pending.push(held);
     // One message per POST_INTERVAL_MS, not per decision: each message wakes the worker and
     // costs the request thread a fixed share, which a batch pays once.
     if (this.pending.length >= POST_BATCH) this.post();
@@ -198,12 +220,14 @@ class WorkerPipeline implements Pipeline {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending.length === 0) return;
-    const entries = this.pending;
+    const held = this.pending;
     this.pending = [];
     if (!this.alive) {
-      this.tally.drop(entries.length);
+      this.tally.drop(held.length);
       return;
     }
+    const entries = release(held, this.tally);
+    if (entries.length === 0) return;
     try {
       this.send({ type: 'entries', entries });
       this.posted += entries.length;
@@ -286,7 +310,7 @@ class WorkerPipeline implements Pipeline {
 }
 
 class InThreadPipeline implements Pipeline {
-  private buffer: DecisionLogEntry[] = [];
+  private buffer: Held[] = [];
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private inFlight = new Set<Promise<void>>();
@@ -309,12 +333,12 @@ class InThreadPipeline implements Pipeline {
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
   }
 
-  log(entry: DecisionLogEntry): void {
+  log(held: Held): void {
     if (this.closed || this.buffer.length >= this.bufferSize) {
       this.tally.drop(1);
       return;
     }
-    this.buffer.push(entry);
+    this.buffer.push(held);
     // A full batch ships on the next turn of the event loop, after the response that logged
     // it is written: masking and enqueueing a batch must not delay that one decision.
     if (this.buffer.length >= this.batchSize) this.immediate ??= setImmediate(() => this.ship());
@@ -349,7 +373,8 @@ class InThreadPipeline implements Pipeline {
     if (this.releasing <= 0) this.releasing = Math.min(this.buffer.length, this.batchSize);
     const n = Math.min(this.releasing, this.sliceSize);
     this.releasing -= n;
-    const batch = this.buffer.splice(0, n).map((e) => this.mask(e));
+    const batch = release(this.buffer.splice(0, n), this.tally).map((e) => maskEntry(this.rules, e));
+    if (batch.length === 0) return this.schedule();
     const sent = this.options.sink.send(batch).then(
       () => this.tally.ship(batch.length),
       (err: unknown) => {
@@ -359,15 +384,12 @@ class InThreadPipeline implements Pipeline {
     );
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));
-    // One slice per turn of the event loop: requests that arrived meanwhile are answered between slices.
-    if (this.releasing > 0 || this.buffer.length >= this.batchSize) this.immediate = setImmediate(() => this.ship());
-    else if (this.buffer.length > 0) this.timer = setTimeout(() => this.ship(), this.flushIntervalMs);
+    this.schedule();
   }
 
-  private mask(entry: DecisionLogEntry): DecisionLogEntry {
-    if (this.rules.length === 0) return entry;
-    const { input, result, erased } = applyMask(this.rules, entry);
-    if (erased.length === 0) return entry;
-    return { ...entry, input, result, erased };
+  /** One slice per turn of the event loop: requests that arrived meanwhile are answered between slices. */
+  private schedule(): void {
+    if (this.releasing > 0 || this.buffer.length >= this.batchSize) this.immediate = setImmediate(() => this.ship());
+    else if (this.buffer.length > 0) this.timer = setTimeout(() => this.ship(), this.flushIntervalMs);
   }
 }

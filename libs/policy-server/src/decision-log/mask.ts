@@ -70,3 +70,11 @@ export function applyMask(
   }
   return { input, result, erased };
 }
+
+/** DECISION_LOG_MASK on one entry: the erased pointers join those the mask policy erased. */
+export function maskEntry<E extends { input?: unknown; result?: unknown; erased?: readonly string[] }>(rules: readonly MaskRule[], entry: E): E {
+  if (rules.length === 0) return entry;
+  const { input, result, erased } = applyMask(rules, entry);
+  if (erased.length === 0) return entry;
+  return { ...entry, input, result, erased: [...(entry.erased ?? []), ...erased] };
+}

@@ -15,7 +15,10 @@ export interface DecisionLogEntry {
   readonly metrics: Readonly<Record<string, number>>;
   /** JSON pointers of the fields removed by masking. */
   readonly erased?: readonly string[];
-  readonly bundles?: Readonly<Record<string, { readonly revision: string }>>;
+  /** Paths the mask policy wrote (`upsert`), as OPA lists them. */
+  readonly masked?: readonly string[];
+  /** Each bundle the deciding revision served, by configured name; `revision` absent when its manifest has none (OPA's omitempty). */
+  readonly bundles?: Readonly<Record<string, { readonly revision?: string }>>;
 }
 
 /** A sink driven on the request thread (console, tests); the audit queue and remote services run in a worker (DecisionLogShipping). */

@@ -1,5 +1,5 @@
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { applyMask, parseMaskRules, type MaskRule } from './mask';
+import { maskEntry, parseMaskRules } from './mask';
 import { opaHttpSink } from './opa-http-sink';
 import { WORKER_KIND, type DecisionLogShipping, type DecisionLogWorkerData, type FromWorker, type ShippingProgress, type ToWorker } from './shipping';
 import type { DecisionLogEntry } from './types';
@@ -49,12 +49,6 @@ async function openShipper(shipping: DecisionLogShipping, log: WorkerLog): Promi
   }
 }
 
-function mask(rules: readonly MaskRule[], entry: DecisionLogEntry): DecisionLogEntry {
-  if (rules.length === 0) return entry;
-  const { input, result, erased } = applyMask(rules, entry);
-  if (erased.length === 0) return entry;
-  return { ...entry, input, result, erased };
-}
 
 /** True in the thread a DecisionLogger started to ship its entries. */
 export function isDecisionLogWorker(): boolean {
@@ -97,7 +91,7 @@ export function runDecisionLogWorker(): Promise<never> {
         const masked: DecisionLogEntry[] = [];
         for (const e of message.entries) {
           try {
-            masked.push(mask(rules, e));
+            masked.push(maskEntry(rules, e));
           } catch (err) {
             failed++;
             log('warn', 'decision log entry could not be masked; dropped', { err });

@@ -10,6 +10,7 @@ import { opaErrorHandler, opaNotFound } from './errors';
 import { healthRouter } from './health-routes';
 import { policyRouter } from './policy-routes';
 import { queryRouter } from './query-routes';
+import { readBody } from './read-body';
 import { statusRouter } from './status-routes';
 
 /**
@@ -24,7 +25,12 @@ export function policyServerApp(ctx: PolicyServerContext, logger: Logger, metric
   app.disable('etag');
   app.set('query parser', 'simple');
   app.use(correlationId());
-  if (ctx.authorize) app.use(authorizeRequests(ctx.authorize));
+  if (ctx.authorize) {
+    // OPA's authorizer sees the body of POST /v1/data (the Data API does that itself); the query
+    // of POST /v1/compile is what decides whether a client may run it, so its body is read first.
+    app.post('/v1/compile', readBody(ctx.config.BODY_LIMIT));
+    app.use(authorizeRequests(ctx.authorize));
+  }
   app.use(statusRouter(ctx)); // before healthRouter: it answers /health?bundles when bundles are configured
   app.use(healthRouter(ctx));
   if (metrics) {

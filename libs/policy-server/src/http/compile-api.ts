@@ -25,13 +25,17 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** `a/b` → `data.a.b` (keys that are not identifiers as `["k"]`). */
-function pathQuery(path: string): string {
-  const segs = path.split('/').filter((s) => s !== '');
+/**
+ * The path's segments (decoded, empty ones dropped) → `data.a.b` (keys that are not identifiers as
+ * `["k"]`). Segments are not split again after decoding: `a%2Fb` is the one key `a/b`, as
+ * system.authz saw it in `input.path`.
+ */
+function pathQuery(path: readonly string[]): string {
+  const segs = path.filter((s) => s !== '');
   return segs.reduce((q, s) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? `${q}.${s}` : `${q}[${JSON.stringify(s)}]`), 'data');
 }
 
-function parseRequest(body: Buffer | undefined, path: string | undefined): CompileRequest {
+function parseRequest(body: Buffer | undefined, path: readonly string[] | undefined): CompileRequest {
   const text = body?.toString('utf8') ?? '';
   let doc: unknown = {};
   if (text.trim() !== '') {
@@ -114,7 +118,7 @@ export function compileRouter(ctx: PolicyServerContext): Router {
   const handle = (req: Request, res: Response): void => {
     const pretty = boolParam(req.query, 'pretty');
     const raw = (req.params as { path?: string | string[] }).path;
-    const path = Array.isArray(raw) ? raw.join('/') : raw;
+    const path = raw === undefined ? undefined : Array.isArray(raw) ? raw : [raw];
     const answer = answerFor(req.get('accept'), path !== undefined);
     const body = parseRequest(req.body as Buffer | undefined, path);
     const snapshot = ctx.store.current();

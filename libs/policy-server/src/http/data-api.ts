@@ -14,7 +14,7 @@ import { refuseDeepJson } from './json-depth';
 import { collectBody, parseByteSize } from './read-body';
 import { boolParam, sendJson, type Query } from './respond';
 import { traceIds } from './trace';
-import { evalLimits, EVAL_CANCELLED, provenance, sourceLookup } from './eval-options';
+import { decisionBundles, evalLimits, EVAL_CANCELLED, provenance, sourceLookup } from './eval-options';
 import { explainMode, explanation, refString, TraceBuffer } from './explain';
 
 const PREFIX = '/v1/data';
@@ -157,8 +157,8 @@ export function dataApi(ctx: PolicyServerContext, logger: Logger): (req: Incomin
       requested_by: `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''}`,
       timestamp: new Date().toISOString(),
       metrics,
-      bundles: { [ctx.bundleName]: { revision: String(snapshot.revision) } },
-    });
+      bundles: decisionBundles(ctx, snapshot),
+    }, ctx.decisionMask?.(snapshot));
     if (failure) throw failure;
     return { decisionId, snapshot, outcome, metrics, trace, input };
   };

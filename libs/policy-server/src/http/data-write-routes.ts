@@ -2,7 +2,8 @@ import { type Request, type RequestHandler, type Response, Router } from 'expres
 import { OpaHttpError } from '../opa/errors';
 import { Ordered } from '../opa/json';
 import type { PolicyServerContext } from '../context';
-import { checkBundleScope, checkRuleConflicts, DataDraft, type DataPath, type WriteOp } from './data-write';
+import { checkPathScope } from '../store/bundle-scope';
+import { checkRuleConflicts, DataDraft, type DataPath, type WriteOp } from './data-write';
 import { refuseDeepJson } from './json-depth';
 import { readBody } from './read-body';
 import { boolParam, sendJson } from './respond';
@@ -103,7 +104,7 @@ export function dataWriteRouter(ctx: PolicyServerContext): Router {
     const value = jsonBody(req);
     const parsed = process.hrtime.bigint();
     const path = writePath(req);
-    checkBundleScope(path, ctx.store.bundleRoots());
+    checkPathScope(path, ctx.store.current().bundles);
     const draft = new DataDraft(ctx.store.current().data);
     if (draft.exists(path)) {
       if (req.headers['if-none-match'] === '*') {
@@ -119,10 +120,10 @@ export function dataWriteRouter(ctx: PolicyServerContext): Router {
     const started = process.hrtime.bigint();
     const ops = patchOps(jsonBody(req), writePath(req));
     const parsed = process.hrtime.bigint();
-    const roots = ctx.store.bundleRoots();
+    const { bundles } = ctx.store.current();
     const draft = new DataDraft(ctx.store.current().data);
     for (const op of ops) {
-      checkBundleScope(op.path, roots);
+      checkPathScope(op.path, bundles);
       draft.write(op.op, op.path, op.value);
     }
     commit(req, res, started, parsed, draft);
@@ -131,7 +132,7 @@ export function dataWriteRouter(ctx: PolicyServerContext): Router {
   router.delete(/.*/, guard, (req, res) => {
     const started = process.hrtime.bigint();
     const path = writePath(req);
-    checkBundleScope(path, ctx.store.bundleRoots());
+    checkPathScope(path, ctx.store.current().bundles);
     const draft = new DataDraft(ctx.store.current().data);
     draft.read(path);
     draft.write('remove', path);

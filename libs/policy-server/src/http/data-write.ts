@@ -147,23 +147,6 @@ export class DataDraft {
 }
 
 /**
- * OPA's checkPathScope: refused (400) when a bundle owns the path — the path is a root, under
- * one or above one — and when writing the whole document while any bundle is active.
- */
-export function checkBundleScope(path: DataPath, roots: readonly (readonly string[])[]): void {
-  if (roots.length === 0) return;
-  if (path.length === 0) throw OpaHttpError.badRequest("can't write to document root with bundle roots configured");
-  for (const root of roots) {
-    const segments = root.filter((s) => s !== '');
-    if (segments.length === 0) throw OpaHttpError.badRequest('all paths owned by a bundle');
-    const n = Math.min(path.length, segments.length);
-    let owned = true;
-    for (let i = 0; i < n && owned; i++) owned = path[i] === segments[i];
-    if (owned) throw OpaHttpError.badRequest(`path ${path.join('/')} is owned by a bundle (root ${segments.join('/')})`);
-  }
-}
-
-/**
  * ast.CheckPathConflicts with storage.NonEmpty: base data may not exist where a rule is defined,
  * nor may a non-object sit above one (the rule's document could not be placed). 400 with OPA's
  * message for the first conflict.

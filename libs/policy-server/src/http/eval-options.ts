@@ -23,11 +23,19 @@ export function sourceLookup(snapshot: PolicySnapshot, queryText: string): Sourc
 /** The activated bundles by name with their manifest revisions; without bundles, the policy directory and its load revision. */
 function bundleRevisions(ctx: PolicyServerContext, snapshot: PolicySnapshot): Record<string, Ordered> {
   if (!ctx.bundles) return { [ctx.bundleName]: new Ordered({ revision: String(snapshot.revision) }) };
-  const out: Record<string, Ordered> = {};
-  for (const [name, status] of Object.entries(ctx.bundles.status())) {
-    if (status.last_successful_activation !== undefined) out[name] = new Ordered({ revision: status.active_revision ?? '' });
-  }
-  return out;
+  return Object.fromEntries(snapshot.bundles.map((b) => [b.name, new Ordered({ revision: b.revision })]));
+}
+
+/**
+ * A decision-log entry's `bundles`: OPA's `{<name>: {"revision"}}` for each bundle the deciding
+ * revision serves (the revision left out when the manifest names none, as OPA's omitempty;
+ * undefined before any bundle activated). Without bundles, the policy directory under its name
+ * with the store's load revision.
+ */
+export function decisionBundles(ctx: PolicyServerContext, snapshot: PolicySnapshot): Record<string, { revision?: string }> | undefined {
+  if (!ctx.bundles) return { [ctx.bundleName]: { revision: String(snapshot.revision) } };
+  if (snapshot.bundles.length === 0) return undefined;
+  return Object.fromEntries(snapshot.bundles.map((b) => [b.name, b.revision === '' ? {} : { revision: b.revision }]));
 }
 
 /**

@@ -66,10 +66,13 @@ export function collectBody(req: IncomingMessage, max: number, done: (err: unkno
 /** `collectBody` as Express middleware: the body lands in `req.body` as a Buffer. */
 export function readBody(limit: string | number): RequestHandler {
   const max = parseByteSize(limit);
-  return (req, _res, next) =>
+  return (req, _res, next) => {
+    // Already read (the authorizer reads the bodies it decides on): the stream is spent.
+    if (Buffer.isBuffer(req.body)) return next();
     collectBody(req, max, (err, body) => {
       if (err) return next(err);
       req.body = body;
       next();
     });
+  };
 }

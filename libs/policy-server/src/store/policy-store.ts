@@ -1,6 +1,7 @@
-import type { RegoVersion } from '@cloud-stack/rego';
+import { modulePackagePath, type RegoVersion } from '@cloud-stack/rego';
 import type { Logger } from '@cloud-stack/service-kit';
-import { MSG_COMPILE_ERROR, OpaHttpError, type OpaErrorDetail } from '../opa/errors';
+import { engineErrorDetails, isEngineError, MSG_COMPILE_ERROR, OpaHttpError, type OpaErrorDetail } from '../opa/errors';
+import { checkPathScope, type ActiveBundle } from './bundle-scope';
 import { compileSet, type PolicySet, type StoredModule } from './engine';
 import { DataFileError, loadDirectory } from './load-directory';
 
@@ -11,6 +12,8 @@ export interface PolicySnapshot {
   readonly data: Record<string, unknown>;
   readonly modules: ReadonlyMap<string, StoredModule>;
   readonly activatedAt: string;
+  /** The activated bundles this revision serves (none in policy-directory mode). */
+  readonly bundles: readonly ActiveBundle[];
 }
 
 export interface LoadReport {
@@ -38,7 +41,6 @@ export class PolicyStore {
   private activated = false;
   private lastLoad: LoadReport | undefined;
   private loadSeq = 0;
-  private activeBundleRoots: string[][] = [];
 
   constructor(
     private readonly logger: Logger,
@@ -50,7 +52,7 @@ export class PolicyStore {
     const modules = new Map(builtins.map((m) => [m.id, m]));
     const initial = compileSet(modules.values(), regoVersion);
     if (!initial.ok) throw new Error(`the Rego engine cannot compile the built-in policy set: ${initial.message}`);
-    this.snapshot = { revision: 0, set: initial.set, data: {}, modules, activatedAt: new Date().toISOString() };
+    this.snapshot = { revision: 0, set: initial.set, data: {}, modules, activatedAt: new Date().toISOString(), bundles: [] };
   }
 
   current(): PolicySnapshot {
@@ -91,8 +93,18 @@ export class PolicyStore {
     return this.report(seq, { ok: true, at, revision: this.snapshot.revision });
   }
 
-  /** PUT /v1/policies/{id}: compiles the set with the module added or replaced, then swaps. */
+  /**
+   * PUT /v1/policies/{id}: compiles the set with the module added or replaced, then swaps. As
+   * OPA, refused (400) when the module it replaces, or the new module's package, lies under an
+   * active bundle's roots: bundles own their paths.
+   */
   putPolicy(id: string, source: string): void {
+    const { bundles } = this.snapshot;
+    if (bundles.length > 0) {
+      const existing = this.snapshot.modules.get(id);
+      if (existing) checkPathScope(this.packageOf(existing), bundles);
+      checkPathScope(this.packageOf({ id, source, origin: 'api' }), bundles);
+    }
     const modules = new Map(this.snapshot.modules);
     modules.set(id, { id, source, origin: 'api' });
     this.commit(modules);
@@ -100,7 +112,9 @@ export class PolicyStore {
 
   /** DELETE /v1/policies/{id}: the rest must still compile (other modules may import it). */
   deletePolicy(id: string): void {
-    if (!this.snapshot.modules.has(id)) throw policyNotFound(id);
+    const existing = this.snapshot.modules.get(id);
+    if (!existing) throw policyNotFound(id);
+    if (this.snapshot.bundles.length > 0) checkPathScope(this.packageOf(existing), this.snapshot.bundles);
     const modules = new Map(this.snapshot.modules);
     modules.delete(id);
     this.commit(modules);
@@ -115,23 +129,22 @@ export class PolicyStore {
     this.swap(this.snapshot.set, this.snapshot.modules, data);
   }
 
-  /** Paths owned by activated bundles (each a list of segments; [] owns everything): the Data API may not write under them. */
+  /** Paths owned by activated bundles (each a list of segments; [] owns everything). */
   bundleRoots(): string[][] {
-    return this.activeBundleRoots.map((r) => [...r]);
+    return this.snapshot.bundles.flatMap((b) => b.roots.map((r) => [...r]));
   }
 
   /**
    * Bundle activation: `modules` replace every module of origin `bundle`, `data` becomes the data
-   * document and `roots` the bundle roots, in one swap once the whole set compiled; otherwise
-   * throws (OpaHttpError with the compile errors) and nothing changes.
+   * document and `bundles` the active bundles (names, revisions, roots), in one swap once the
+   * whole set compiled; otherwise throws (OpaHttpError with the compile errors) and nothing changes.
    */
-  activateBundles(modules: readonly StoredModule[], data: Record<string, unknown>, roots: readonly (readonly string[])[]): void {
+  activateBundles(modules: readonly StoredModule[], data: Record<string, unknown>, bundles: readonly ActiveBundle[]): void {
     const next = new Map<string, StoredModule>(modules.map((m) => [m.id, m]));
     for (const m of this.snapshot.modules.values()) if (m.origin !== 'bundle' && !next.has(m.id)) next.set(m.id, m);
     const compiled = compileSet(next.values(), this.regoVersion);
     if (!compiled.ok) throw OpaHttpError.badRequest(MSG_COMPILE_ERROR, compiled.errors);
-    this.swap(compiled.set, next, data);
-    this.activeBundleRoots = roots.map((r) => [...r]);
+    this.swap(compiled.set, next, data, bundles.map((b) => ({ name: b.name, revision: b.revision, roots: b.roots.map((r) => [...r]) })));
     this.activated = true;
   }
 
@@ -151,8 +164,18 @@ export class PolicyStore {
     this.swap(compiled.set, modules, this.snapshot.data);
   }
 
-  private swap(set: PolicySet, modules: ReadonlyMap<string, StoredModule>, data: Record<string, unknown>): void {
-    this.snapshot = { revision: this.snapshot.revision + 1, set, data, modules, activatedAt: new Date().toISOString() };
+  private swap(set: PolicySet, modules: ReadonlyMap<string, StoredModule>, data: Record<string, unknown>, bundles = this.snapshot.bundles): void {
+    this.snapshot = { revision: this.snapshot.revision + 1, set, data, modules, activatedAt: new Date().toISOString(), bundles };
+  }
+
+  /** A module's package as the engine parses it; a parse error is the 400 a compile would answer. */
+  private packageOf(m: StoredModule): readonly string[] {
+    try {
+      return modulePackagePath(m.source, m.id, m.regoVersion ?? (m.origin === 'builtin' ? 'v1' : this.regoVersion));
+    } catch (err) {
+      if (!isEngineError(err)) throw err;
+      throw OpaHttpError.badRequest(MSG_COMPILE_ERROR, engineErrorDetails(err));
+    }
   }
 
   private report(seq: number, report: LoadReport): LoadReport {

@@ -72,6 +72,11 @@ describe('bundle service (OPA bundle plugin)', () => {
     expect(evaluate(store, ['authz', 'allow'])).toBe(true);
     expect(store.current().data).toEqual({ authz: { revision: 'a1' }, roles: { admin: ['*'] } });
     expect(store.bundleRoots()).toEqual([['authz'], ['roles']]);
+    // The serving revision records each bundle by its configured name (decision logs, provenance, scope checks).
+    expect(store.current().bundles).toEqual([
+      { name: 'authz', revision: 'a1', roots: [['authz']] },
+      { name: 'roles', revision: 'r1', roots: [['roles']] },
+    ]);
     expect(manager.allActivated()).toBe(true);
     const status = manager.status();
     expect(status['authz']).toMatchObject({ name: 'authz', active_revision: 'a1', type: 'snapshot', http_code: 200 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, MetricsRegistry } from '@cloud-stack/service-kit';
 import { freePort } from '@cloud-stack/test-kit';
-import { DecisionLogger, type DecisionLogEntry } from '../../src/index';
+import { applyMaskRules, DecisionLogger, parseMaskRuleSet, type DecisionLogEntry } from '../../src/index';
 import { startTestLogService, type TestLogService } from './log-service';
 
 const logger = createLogger('policy-server-test', 'silent');
@@ -51,6 +51,22 @@ describe('DecisionLogger shipping from a worker thread', { timeout: 60_000 }, ()
     expect(logs.events()[0]!.input).not.toHaveProperty('secret');
     expect(dl.shipped).toBe(2);
     expect(metrics.render()).toMatch(/decision_logs_shipped_total 2/);
+  });
+
+  it('applies the mask policy’s step on the request thread before the worker’s masks; a dropped entry is counted', async () => {
+    const logs = await startTestLogService();
+    open.push(logs);
+    const dl = workerLogger(logs.url, { mask: ['/input/secret'] });
+    open.push(dl);
+    const rules = parseMaskRuleSet([{ op: 'upsert', path: '/input/card', value: '****' }]);
+    const policy = (e: DecisionLogEntry) => applyMaskRules(rules, e);
+    dl.log(entry(1, { secret: 's', card: '4111' }), policy);
+    dl.log(entry(2), () => undefined);
+    await dl.flush();
+
+    expect(logs.events()).toHaveLength(1);
+    expect(logs.events()[0]).toMatchObject({ decision_id: 'd1', input: { card: '****' }, erased: ['/input/secret'], masked: ['/input/card'] });
+    expect(dl.dropped).toBe(1);
   });
 
   it('bounds what it holds while the sink cannot ship: beyond the buffer, entries are dropped and counted', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OpaHttpError } from '../../src/opa/errors';
-import { checkBundleScope, checkRuleConflicts, DataDraft } from '../../src/http/data-write';
+import { checkRuleConflicts, DataDraft } from '../../src/http/data-write';
+import { checkPathScope, type ActiveBundle } from '../../src/store/bundle-scope';
 
 function failure(f: () => unknown): { status: number; code: string; message: string } {
   try {
@@ -63,22 +64,31 @@ describe('DataDraft (OPA in-memory store semantics)', () => {
 });
 
 describe('writes and bundle roots (OPA checkPathScope)', () => {
+  const gateway: ActiveBundle = { name: 'gateway', revision: 'r1', roots: [['gateway', 'authz'], ['shared']] };
+
   it('allows everything without bundles', () => {
-    expect(() => checkBundleScope([], [])).not.toThrow();
+    expect(() => checkPathScope([], [])).not.toThrow();
   });
 
-  it('refuses the root, paths under a root and paths above one', () => {
-    const roots = [['gateway', 'authz'], ['shared']];
-    expect(failure(() => checkBundleScope([], roots)).message).toBe("can't write to document root with bundle roots configured");
-    expect(failure(() => checkBundleScope(['gateway', 'authz', 'x'], roots)).message).toBe('path gateway/authz/x is owned by a bundle (root gateway/authz)');
-    expect(failure(() => checkBundleScope(['gateway'], roots)).status).toBe(400);
-    expect(() => checkBundleScope(['gateway', 'other'], roots)).not.toThrow();
-    expect(() => checkBundleScope(['elsewhere'], roots)).not.toThrow();
+  it('refuses the root, paths under a root and paths above one, naming the bundle as OPA does', () => {
+    expect(failure(() => checkPathScope([], [gateway])).message).toBe("can't write to document root with bundle roots configured");
+    expect(failure(() => checkPathScope(['gateway', 'authz', 'x'], [gateway]))).toEqual({
+      status: 400,
+      code: 'invalid_parameter',
+      message: 'path gateway/authz/x is owned by bundle "gateway"',
+    });
+    expect(failure(() => checkPathScope(['gateway'], [gateway])).message).toBe('path gateway is owned by bundle "gateway"');
+    expect(() => checkPathScope(['gateway', 'other'], [gateway])).not.toThrow();
+    expect(() => checkPathScope(['elsewhere'], [gateway])).not.toThrow();
+  });
+
+  it('names the bundle that owns the path among several, and escapes segments as storage.Path prints them', () => {
+    const other: ActiveBundle = { name: 'tenants/v2', revision: '', roots: [['tenants']] };
+    expect(failure(() => checkPathScope(['tenants', 'a b/c'], [gateway, other])).message).toBe('path tenants/a%20b%2Fc is owned by bundle "tenants/v2"');
   });
 
   it('refuses every path when a bundle owns the whole document', () => {
-    expect(failure(() => checkBundleScope(['any'], [[]])).message).toBe('all paths owned by a bundle');
-    expect(failure(() => checkBundleScope(['any'], [['']])).message).toBe('all paths owned by a bundle');
+    expect(failure(() => checkPathScope(['any'], [{ name: 'all', revision: '', roots: [[]] }])).message).toBe('all paths owned by bundle "all"');
   });
 });
 

@@ -13,3 +13,12 @@ export function parseQuery(source: string, file = 'query', regoVersion: RegoVers
   if (body.length === 0) p.fail('empty query');
   return body;
 }
+
+/**
+ * The package path of a module, below data (`package a.b` → ["a", "b"]), read by the engine's own
+ * parser: checks that depend on where a module lives (OPA's bundle-root scope for the Policy API)
+ * see the package exactly as the compiler will. Throws the parse error as parseModule does.
+ */
+export function modulePackagePath(source: string, file: string, regoVersion: RegoVersion = 'v1'): readonly string[] {
+  return parseModule(source, file, regoVersion).pkg;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileModules, RegoError } from '../../src/index';
+import { compileModules, modulePackagePath, RegoError } from '../../src/index';
 
 /** Parser and compiler checks through the public facade: what compiles, and which error. */
 const accepted: ReadonlyArray<readonly [string, string]> = [
@@ -55,5 +55,16 @@ describe('parser and compiler', () => {
       expect((e as RegoError).code).toBe('rego_parse_error');
       expect((e as RegoError).location?.row).toBeGreaterThanOrEqual(3);
     }
+  });
+});
+
+describe('modulePackagePath', () => {
+  it('reads the package below data as the compiler does, in v1 and v0', () => {
+    expect(modulePackagePath('# lead\npackage data.a.b["c d"]\n\np := 1\n', 'f.rego')).toEqual(['a', 'b', 'c d']);
+    expect(modulePackagePath('package x.y\n\np { true }\n', 'v0.rego', 'v0')).toEqual(['x', 'y']);
+  });
+
+  it('throws the parse error a compile would', () => {
+    expect(() => modulePackagePath('package a.\n', 'bad.rego')).toThrow(RegoError);
   });
 });

@@ -144,7 +144,8 @@ describe('Data API writes under a bundle root', () => {
     expect(await decide(sc, 'alice')).toBe(true);
     const put = await request(sc.app).put('/v1/data/users/admins').send([]);
     expect(put.status).toBe(400);
-    expect(put.body).toEqual({ code: 'invalid_parameter', message: 'path users/admins is owned by a bundle (root users)' });
+    // A local bundle is named by its path, as `opa run --bundle PATH` names it.
+    expect(put.body).toEqual({ code: 'invalid_parameter', message: `path users/admins is owned by bundle ${JSON.stringify(bundle.dir)}` });
     expect((await request(sc.app).patch('/v1/data').send([{ op: 'add', path: '/users/x', value: 1 }])).status).toBe(400);
     expect((await request(sc.app).delete('/v1/data/users')).status).toBe(400);
     expect((await request(sc.app).put('/v1/data').send({})).body.message).toBe("can't write to document root with bundle roots configured");

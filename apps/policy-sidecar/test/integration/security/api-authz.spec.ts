@@ -1,11 +1,16 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
+import { OPAClient } from '@open-policy-agent/opa';
 import { ConfigError } from '@cloud-stack/service-kit';
 import { readPolicyServerConfig } from '@cloud-stack/policy-server';
 import type { PolicySidecarApp } from '../../../src/app';
 import { sidecar, tempPolicyDir } from '../../support/sidecar';
 
 const BASE = 'package base\n\nanswer := 42\n';
+// A row filter in the base package, for partial evaluation (rows.tenant unknown).
+const FILTER = '\nallowed if input.rows.tenant == input.subject.tenant\n';
 const HOSTILE = 'package base\n\nanswer := 0\n';
 const REJECTED = { code: 'unauthorized', message: 'request rejected by administrative policy' };
 const CLIENT = 'client-token-for-tests-0001';
@@ -51,8 +56,10 @@ describe('production without authorization', () => {
 });
 
 describe('token authentication with the built-in system.authz policy', () => {
-  const files = tempPolicyDir({ 'base.rego': BASE });
+  const files = tempPolicyDir({ 'base.rego': BASE + FILTER });
   let sc: PolicySidecarApp;
+  let server: Server;
+  let sidecarUrl: string;
   beforeAll(async () => {
     sc = await sidecar({
       POLICY_DIR: files.dir,
@@ -62,8 +69,14 @@ describe('token authentication with the built-in system.authz policy', () => {
       POLICY_TOKEN: CLIENT,
       POLICY_ADMIN_TOKEN: ADMIN,
     });
+    // The SDK speaks HTTP: the app on a loopback port.
+    server = createServer(sc.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    sidecarUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
     await sc.close();
     files.remove();
   });
@@ -93,16 +106,75 @@ describe('token authentication with the built-in system.authz policy', () => {
     expect(system.status).toBe(401);
   });
 
+  it('closes data.system however the URL names it (empty segments, the whole document)', async () => {
+    for (const path of ['/v1/data/', '/v1/data//system/authz', '/v1/data']) {
+      const res = await request(sc.app).get(path).set('Authorization', bearer(CLIENT));
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual(REJECTED);
+    }
+  });
+
+  it('lets the client token partially evaluate what it may decide: a data filter, or one reference as the query', async () => {
+    const opa = new OPAClient(sidecarUrl, { headers: { Authorization: bearer(CLIENT) } });
+    const filter = await opa.getFilters('base/allowed', { subject: { tenant: 't1' } }, { target: 'postgresql', unknowns: ['input.rows'] });
+    expect(filter.query).toBe("WHERE rows.tenant = E't1'");
+
+    const compile = await request(sc.app).post('/v1/compile').set('Authorization', bearer(CLIENT)).send({ query: 'data.base.allowed', input: { subject: { tenant: 't1' } }, unknowns: ['input.rows'] });
+    expect(compile.status).toBe(200);
+    expect(compile.body.result.queries).toHaveLength(1);
+    expect((await request(sc.app).post('/v1/compile').set('Authorization', bearer(ADMIN)).send({ query: 'data.base.answer' })).status).toBe(200);
+  });
+
+  it('refuses the client token compile calls that could read data.system or run arbitrary queries, answering 401', async () => {
+    const asClient = (path: string, body: unknown) => request(sc.app).post(path).set('Authorization', bearer(CLIENT)).send(body as object);
+    for (const res of [
+      await asClient('/v1/compile/system/authz/allow', {}),
+      await asClient('/v1/compile//system/authz/allow', {}),
+      await asClient('/v1/compile', { query: 'data.system.authz.admin_digests' }),
+      await asClient('/v1/compile', { query: 'x := data' }),
+      await asClient('/v1/compile', { query: 'x := opa.runtime()' }),
+      await asClient('/v1/compile', { query: 'data.base.answer == 42' }),
+      await asClient('/v1/compile', {}),
+      await request(sc.app).post('/v1/compile').send({ query: 'data.base.answer' }),
+    ]) {
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual(REJECTED);
+    }
+    // The administrator may run any query, data.system included.
+    const admin = await request(sc.app).post('/v1/compile').set('Authorization', bearer(ADMIN)).send({ query: 'x := data.system.authz.client_digests' });
+    expect(admin.status).toBe(200);
+  });
+
+  it('reads an escaped slash in a compile path as part of one key, as system.authz saw it', async () => {
+    const res = await request(sc.app).post('/v1/compile/system%2Fauthz/client_digests').set('Authorization', bearer(CLIENT)).send({});
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ result: {} });
+  });
+
+  it('answers a compile body that is not JSON with 400 before deciding, as OPA’s authorizer', async () => {
+    const res = await request(sc.app).post('/v1/compile').set('Authorization', bearer(CLIENT)).set('Content-Type', 'application/json').send('{"query":');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'invalid_parameter' });
+  });
+
   it('refuses policy writes to anonymous and client callers and changes nothing', async () => {
     for (const auth of [undefined, bearer(CLIENT)]) {
       const put = request(sc.app).put('/v1/policies/base.rego').set('Content-Type', 'text/plain');
       expect((await (auth ? put.set('Authorization', auth) : put).send(HOSTILE)).body).toEqual(REJECTED);
       const del = request(sc.app).delete('/v1/policies/base.rego');
       expect((await (auth ? del.set('Authorization', auth) : del)).status).toBe(401);
-      const list = request(sc.app).get('/v1/policies');
-      expect((await (auth ? list.set('Authorization', auth) : list)).status).toBe(401);
     }
+    expect((await request(sc.app).get('/v1/policies')).status).toBe(401);
+    expect((await request(sc.app).get('/v1/status')).status).toBe(401);
     expect(await answer()).toBe(42);
+  });
+
+  it('lets a client read the modules and the status (what an operator console shows), token digests only', async () => {
+    const list = await request(sc.app).get('/v1/policies').set('Authorization', bearer(CLIENT));
+    expect(list.status).toBe(200);
+    expect(list.body.result.map((p: { id: string }) => p.id)).toContain('base.rego');
+    expect(JSON.stringify(list.body)).not.toContain(CLIENT);
+    expect((await request(sc.app).get('/v1/status').set('Authorization', bearer(CLIENT))).status).toBe(200);
   });
 
   it('lets the admin token write policies, reading back only token digests', async () => {
