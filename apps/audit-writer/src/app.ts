@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import { createDb, sql } from '@cloud-stack/db';
-import { createApp, MetricsRegistry, type Logger } from '@cloud-stack/service-kit';
+import { bullConnection, createApp, MetricsRegistry, pubSubUrl, type Logger } from '@cloud-stack/service-kit';
 import {
   createAuditApiRouter,
   createAuditWriter,
@@ -24,7 +24,9 @@ export async function createAuditWriterService(config: AuditWriterConfig, logger
     if (applied.length) logger.info({ applied }, 'audit migrations applied');
   }
   const metrics = new MetricsRegistry();
-  const connection = { url: config.REDIS_URL };
+  // One shared Cluster when REDIS_URL is redis+cluster:// (closed last); BullMQ's own connections otherwise.
+  const redis = bullConnection(config.REDIS_URL);
+  const { connection } = redis;
 
   const writer = createAuditWriter({
     db,
@@ -59,7 +61,7 @@ export async function createAuditWriterService(config: AuditWriterConfig, logger
     clientId: config.AUDIT_INTROSPECTION_CLIENT_ID,
     clientSecret: config.AUDIT_INTROSPECTION_CLIENT_SECRET,
     cacheTtlSeconds: config.AUDIT_INTROSPECTION_CACHE_SECONDS,
-    revocations: { redisUrl: config.IDENTITY_REDIS_URL ?? config.REDIS_URL, prefix: config.IDENTITY_REDIS_PREFIX },
+    revocations: { redisUrl: pubSubUrl(config.IDENTITY_REDIS_URL ?? config.REDIS_URL), prefix: config.IDENTITY_REDIS_PREFIX },
     logger,
     metrics,
   });
@@ -79,6 +81,7 @@ export async function createAuditWriterService(config: AuditWriterConfig, logger
     async close() {
       await writer.close();
       await maintenance.stop();
+      await redis.close();
       await identity.close();
       await db.destroy();
     },

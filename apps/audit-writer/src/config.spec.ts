@@ -35,3 +35,11 @@ describe('readAuditWriterConfig: secrets', () => {
     expect(readAuditWriterConfig({ ...production, REDIS_URL: 'redis://:pw@redis:6379' }).REDIS_URL).toBe('redis://:pw@redis:6379');
   });
 });
+
+describe('readAuditWriterConfig: Redis Cluster', () => {
+  it('takes a redis+cluster:// REDIS_URL with a hash-tagged queue prefix, and refuses the default prefix there', () => {
+    const cluster = { ...SECRET, REDIS_URL: 'redis+cluster://:pw@10.0.0.5:6379' };
+    expect(readAuditWriterConfig({ ...cluster, AUDIT_QUEUE_PREFIX: '{audit}' }).AUDIT_QUEUE_PREFIX).toBe('{audit}');
+    expect(() => readAuditWriterConfig(cluster)).toThrow(/^config error: AUDIT_QUEUE_PREFIX: "bull" needs a hash tag such as "\{bull\}"/);
+  });
+});

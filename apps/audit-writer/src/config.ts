@@ -1,5 +1,5 @@
 import { AUDIT_QUEUE_PREFIX_DEFAULT, AUDIT_QUEUE_PREFIX_VARIABLE, RETIRED_AUDIT_QUEUE_PREFIX_VARIABLE } from '@cloud-stack/contracts';
-import { ConfigError, readConfig, env, requireInProduction, shutdownConfigShape } from '@cloud-stack/service-kit';
+import { ConfigError, readConfig, env, requireHashTaggedPrefix, requireInProduction, shutdownConfigShape } from '@cloud-stack/service-kit';
 import { auditIntegrityConfigShape } from '@cloud-stack/audit-store';
 
 /** The audit-writer's environment; a bad value stops start-up with one line naming the variable. */
@@ -44,5 +44,7 @@ export function readAuditWriterConfig(source: Record<string, string | undefined>
   const config = readConfig(auditWriterConfigShape, source);
   // The connection defaults are password-less local servers.
   requireInProduction(source, ['AUDIT_INTROSPECTION_CLIENT_SECRET', 'DATABASE_URL', 'REDIS_URL']);
+  // The queue's and the sealing/retention schedulers' BullMQ keys, on a Redis Cluster.
+  requireHashTaggedPrefix(config.REDIS_URL, AUDIT_QUEUE_PREFIX_VARIABLE, config[AUDIT_QUEUE_PREFIX_VARIABLE]);
   return config;
 }

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createDb } from '@cloud-stack/db';
 import { createRouteStore, type GatewayRoutingDatabase } from '@cloud-stack/gateway-routing';
-import { Redis } from 'ioredis';
 import { resetMonthSpend, setBudgetCap, type BudgetSchema } from '@cloud-stack/gateway-pipeline';
-import { exitOnConfigError, runCommand } from '@cloud-stack/service-kit';
+import { createRedisClient, exitOnConfigError, runCommand } from '@cloud-stack/service-kit';
 import { readGatewayConfig } from './config';
 import { prepareDatabase } from './migrate';
 
@@ -48,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
         await setBudgetCap(db, agent, tenant ?? null, Number(cap));
         console.log(`agent ${agent}: monthly cap ${cap}`);
         if (args.includes('--reset-spend')) {
-          const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+          const redis = createRedisClient(config.REDIS_URL, { maxRetriesPerRequest: 1 });
           try {
             await resetMonthSpend(db, redis, config.GATEWAY_REDIS_PREFIX, agent);
           } finally {

@@ -1,6 +1,6 @@
 import type { RequestListener } from 'node:http';
-import { MetricsRegistry, type Logger } from '@cloud-stack/service-kit';
-import { identityHttp, openIdentity, scheduleTokenPurge, type IdentityConfig, type IdentityContext } from '@cloud-stack/identity-core';
+import { bullConnection, MetricsRegistry, type Logger } from '@cloud-stack/service-kit';
+import { identityHttp, identityQueuePrefix, openIdentity, scheduleTokenPurge, type IdentityConfig, type IdentityContext } from '@cloud-stack/identity-core';
 
 export interface IdentityApp {
   readonly app: RequestListener;
@@ -15,24 +15,26 @@ export interface IdentityApp {
  */
 export async function createIdentityApp(config: IdentityConfig, logger: Logger): Promise<IdentityApp> {
   const ctx = await openIdentity(config, { logger, metrics: new MetricsRegistry() });
-  const purge =
-    config.TOKEN_PURGE_EVERY_SECONDS > 0
-      ? await scheduleTokenPurge({
-          connection: { url: config.REDIS_URL },
-          prefix: `${config.REDIS_PREFIX}bull`,
-          everyMs: config.TOKEN_PURGE_EVERY_SECONDS * 1000,
-          purge: () => ctx.purgeExpired(),
-          logger,
-        }).catch(async (err: unknown) => {
-          await ctx.close();
-          throw err;
-        })
-      : undefined;
+  const redis = config.TOKEN_PURGE_EVERY_SECONDS > 0 ? bullConnection(config.REDIS_URL) : undefined;
+  const purge = redis
+    ? await scheduleTokenPurge({
+        connection: redis.connection,
+        prefix: identityQueuePrefix(config.REDIS_URL, config.REDIS_PREFIX),
+        everyMs: config.TOKEN_PURGE_EVERY_SECONDS * 1000,
+        purge: () => ctx.purgeExpired(),
+        logger,
+      }).catch(async (err: unknown) => {
+        await ctx.close();
+        await redis.close();
+        throw err;
+      })
+    : undefined;
   return {
     app: identityHttp(ctx, logger),
     ctx,
     close: async () => {
       await purge?.close();
+      await redis?.close();
       await ctx.close();
     },
   };

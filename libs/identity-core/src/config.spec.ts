@@ -25,6 +25,13 @@ describe('readIdentityConfig', () => {
     expect(readIdentityConfig({ ...production, SIGNING_KEY_SECRETS: 'x'.repeat(32) }).SIGNING_KEY_SECRETS).toEqual(['x'.repeat(32)]);
   });
 
+  it('takes a redis+cluster:// REDIS_URL once the audit queue prefix has a hash tag (or audit events are off)', () => {
+    const cluster = { REDIS_URL: 'redis+cluster://10.0.0.5:6379' };
+    expect(() => readIdentityConfig(cluster)).toThrow(/^config error: AUDIT_QUEUE_PREFIX: "bull" needs a hash tag/);
+    expect(readIdentityConfig({ ...cluster, AUDIT_QUEUE_PREFIX: '{audit}' }).REDIS_URL).toBe(cluster.REDIS_URL);
+    expect(readIdentityConfig({ ...cluster, AUDIT_EVENTS: 'none' }).AUDIT_QUEUE_PREFIX).toBe('bull');
+  });
+
   it('names the variable of a bad value', () => {
     expect(() => readIdentityConfig({ ACCESS_TOKEN_TTL_SECONDS: 'soon' })).toThrow(ConfigError);
     expect(() => readIdentityConfig({ ACCESS_TOKEN_TTL_SECONDS: 'soon' })).toThrow(/ACCESS_TOKEN_TTL_SECONDS/);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AUDIT_QUEUE_PREFIX_DEFAULT, AUDIT_QUEUE_PREFIX_VARIABLE } from '@cloud-stack/contracts';
-import { env, readConfig, requireInProduction, shutdownConfigShape } from '@cloud-stack/service-kit';
+import { env, readConfig, requireHashTaggedPrefix, requireInProduction, shutdownConfigShape } from '@cloud-stack/service-kit';
 
 /** Every variable identity reads, with its default; see apps/identity/README.md. */
 export const identityConfigShape = {
@@ -58,5 +58,6 @@ const PRODUCTION_REQUIRED = ['SIGNING_KEY_SECRETS', 'DATABASE_URL', 'REDIS_URL']
 export function readIdentityConfig(source: Record<string, string | undefined> = process.env): IdentityConfig {
   const config = readConfig(identityConfigShape, source);
   requireInProduction(source, PRODUCTION_REQUIRED);
+  if (config.AUDIT_EVENTS === 'bullmq') requireHashTaggedPrefix(config.REDIS_URL, AUDIT_QUEUE_PREFIX_VARIABLE, config[AUDIT_QUEUE_PREFIX_VARIABLE]);
   return config;
 }

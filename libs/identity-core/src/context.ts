@@ -1,5 +1,5 @@
 import { createDb, ensureDatabase, type Kysely } from '@cloud-stack/db';
-import { MetricsRegistry, type Logger, type ReadinessCheck } from '@cloud-stack/service-kit';
+import { bullConnection, MetricsRegistry, type Logger, type ReadinessCheck } from '@cloud-stack/service-kit';
 import { sql } from 'kysely';
 import { createAuditProducer } from '@cloud-stack/audit-producer';
 import { auditQueueName } from '@cloud-stack/contracts';
@@ -120,9 +120,11 @@ export async function openIdentity(config: IdentityConfig, options: OpenOptions)
   timer.unref();
 
   const metrics = options.metrics ?? new MetricsRegistry();
+  // One shared Cluster when REDIS_URL is redis+cluster:// (closed after the producer).
+  const auditRedis = config.AUDIT_EVENTS === 'bullmq' ? bullConnection(config.REDIS_URL) : undefined;
   const audit =
-    config.AUDIT_EVENTS === 'bullmq'
-      ? createAuditProducer({ connection: config.REDIS_URL, prefix: config.AUDIT_QUEUE_PREFIX, logger, metrics })
+    auditRedis
+      ? createAuditProducer({ connection: auditRedis.connection, prefix: config.AUDIT_QUEUE_PREFIX, logger, metrics })
       : undefined;
   if (audit) logger.info({ queue: auditQueueName(config.AUDIT_QUEUE_PREFIX) }, 'admin actions go to the audit queue');
 
@@ -168,6 +170,7 @@ export async function openIdentity(config: IdentityConfig, options: OpenOptions)
       closed = true;
       clearInterval(timer);
       await audit?.close();
+      await auditRedis?.close();
       await bus.close();
       await db.destroy();
     },

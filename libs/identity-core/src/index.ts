@@ -11,7 +11,7 @@ export { KeyStore, KEYS_CHANNEL } from './keys/key-store';
 export type { PublicJwk } from './keys/key-store';
 export { AccessTokens } from './tokens/access-token';
 export type { TokenSubject, VerifyResult } from './tokens/access-token';
-export { IDENTITY_MAINTENANCE_QUEUE, scheduleTokenPurge, TOKEN_PURGE_SCHEDULER } from './tokens/purge-schedule';
+export { IDENTITY_MAINTENANCE_QUEUE, identityQueuePrefix, scheduleTokenPurge, TOKEN_PURGE_SCHEDULER } from './tokens/purge-schedule';
 export type { PurgeResult, TokenPurgeSchedule, TokenPurgeScheduleOptions } from './tokens/purge-schedule';
 export { effectiveRoles } from './directory/users';
 export { emailAllowed } from './directory/tenants';

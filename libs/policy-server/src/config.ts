@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { AUDIT_QUEUE_PREFIX_DEFAULT, AUDIT_QUEUE_PREFIX_VARIABLE } from '@cloud-stack/contracts';
-import { ConfigError, env, isProduction, readConfig, requireInProduction, shutdownConfigShape } from '@cloud-stack/service-kit';
+import { ConfigError, env, isProduction, readConfig, requireHashTaggedPrefix, requireInProduction, shutdownConfigShape } from '@cloud-stack/service-kit';
 import { EMPTY_OPA_CONFIG, readOpaConfigFile, type OpaConfig } from './config/opa-config';
 import { checkDecisionLogConfig, decisionLogServiceConfigShape } from './decision-log/config';
 
@@ -88,6 +88,7 @@ export function policyServerEnv(argv: readonly string[], source: Record<string, 
 export function readPolicyServerConfig(source: Record<string, string | undefined> = process.env) {
   const config = readConfig(policyServerConfigShape, source);
   checkDecisionLogConfig(config);
+  if (config.DECISION_LOG_SINK === 'bullmq') requireHashTaggedPrefix(config.REDIS_URL, AUDIT_QUEUE_PREFIX_VARIABLE, config[AUDIT_QUEUE_PREFIX_VARIABLE]);
   const opa: OpaConfig = config.POLICY_CONFIG_FILE ? readOpaConfigFile(config.POLICY_CONFIG_FILE, source) : EMPTY_OPA_CONFIG;
   requireInProduction(source, [
     // The default is an unauthenticated local Redis; a deployment names its own (password included).

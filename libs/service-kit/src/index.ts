@@ -24,3 +24,5 @@ export type { Telemetry } from './telemetry';
 export { MetricsRegistry } from './metrics';
 export type { Counter, Gauge, Histogram } from './metrics';
 export { parseTraceparent, traceOf } from './trace';
+export { bullConnection, createRedisClient, isRedisClusterUrl, parseRedisUrl, pubSubUrl, requireHashTaggedPrefix } from './redis';
+export type { BullConnection, RedisClient, RedisClientOptions, RedisTarget } from './redis';

@@ -5,7 +5,7 @@ import { join, relative, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
-const externalNpmPackages: Plugin = {
+export const externalNpmPackages: Plugin = {
   name: 'external-npm-packages',
   setup(b) {
     b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@cloud-stack/') ? undefined : { path: args.path, external: true }));

@@ -146,8 +146,12 @@ export interface RunningUpstreams {
   close(): Promise<void>;
 }
 
-/** Starts every demo upstream on 127.0.0.1, on its port (`anyPort`: on free ones, for tests); `close` stops them all. */
-export async function startDemoUpstreams(signingSecret: string, options: { anyPort?: boolean } = {}): Promise<RunningUpstreams> {
+/**
+ * Starts every demo upstream on its port (`anyPort`: on free ones, for tests) of `host` (default
+ * 127.0.0.1; a container binds 0.0.0.0); `close` stops them all.
+ */
+export async function startDemoUpstreams(signingSecret: string, options: { anyPort?: boolean; host?: string } = {}): Promise<RunningUpstreams> {
+  const host = options.host ?? '127.0.0.1';
   const servers = DEMO_UPSTREAMS.map((u) => ({ u, server: serve(u, signingSecret) }));
   const close = () =>
     Promise.all(
@@ -166,7 +170,7 @@ export async function startDemoUpstreams(signingSecret: string, options: { anyPo
         ({ u, server }) =>
           new Promise<void>((resolve, reject) => {
             server.once('error', reject);
-            server.listen(options.anyPort ? 0 : u.port, '127.0.0.1', resolve);
+            server.listen(options.anyPort ? 0 : u.port, host, resolve);
           }),
       ),
     );
@@ -177,7 +181,7 @@ export async function startDemoUpstreams(signingSecret: string, options: { anyPo
   const urls = Object.fromEntries(
     servers.map(({ u, server }) => {
       const address = server.address();
-      return [u.name, `http://127.0.0.1:${typeof address === 'object' && address ? address.port : u.port}`];
+      return [u.name, `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${typeof address === 'object' && address ? address.port : u.port}`];
     }),
   );
   return { urls, close };

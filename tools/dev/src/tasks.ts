@@ -7,11 +7,14 @@
  *   npm run tasks [-- --json]     (REDIS_URL, REDIS_PREFIX, GATEWAY_REDIS_PREFIX, AUDIT_QUEUE_PREFIX as the services read them)
  */
 import { pathToFileURL } from 'node:url';
-import { Queue, type Job } from 'bullmq';
+import { Queue, type ConnectionOptions, type Job } from 'bullmq';
 import { AUDIT_QUEUE_PREFIX_DEFAULT } from '@cloud-stack/contracts';
 import { AUDIT_MAINTENANCE_QUEUE } from '@cloud-stack/audit-store';
-import { DISCOVERY_QUEUE } from '@cloud-stack/gateway-admin';
-import { IDENTITY_MAINTENANCE_QUEUE } from '@cloud-stack/identity-core';
+import { discoveryQueuePrefix, DISCOVERY_QUEUE } from '@cloud-stack/gateway-admin';
+import { IDENTITY_MAINTENANCE_QUEUE, identityQueuePrefix } from '@cloud-stack/identity-core';
+import { bullConnection } from '@cloud-stack/service-kit';
+
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** A queue holding job schedulers, with the service that owns it. */
 export interface TaskQueue {
@@ -36,9 +39,10 @@ export interface TaskRow {
 
 /** The services' scheduler queues, with their prefixes derived from the same variables (and defaults) the services read. */
 export function taskQueues(env: Record<string, string | undefined> = process.env): TaskQueue[] {
+  const redisUrl = env.REDIS_URL ?? DEFAULT_REDIS_URL;
   return [
-    { owner: 'identity', queue: IDENTITY_MAINTENANCE_QUEUE, prefix: `${env.REDIS_PREFIX ?? ''}bull` },
-    { owner: 'gateway', queue: DISCOVERY_QUEUE, prefix: `${env.GATEWAY_REDIS_PREFIX ?? 'gw:'}bull` },
+    { owner: 'identity', queue: IDENTITY_MAINTENANCE_QUEUE, prefix: identityQueuePrefix(redisUrl, env.REDIS_PREFIX ?? '') },
+    { owner: 'gateway', queue: DISCOVERY_QUEUE, prefix: discoveryQueuePrefix(redisUrl, env.GATEWAY_REDIS_PREFIX ?? 'gw:') },
     { owner: 'audit-writer', queue: AUDIT_MAINTENANCE_QUEUE, prefix: env.AUDIT_QUEUE_PREFIX ?? AUDIT_QUEUE_PREFIX_DEFAULT },
   ];
 }
@@ -76,29 +80,38 @@ function outcomeOf(jobs: SchedulerJobs): { lastRun: string | null; outcome: stri
   return { lastRun: iso(last?.finishedOn), outcome: now ? `${now}; last: ${base.outcome}` : base.outcome, failed: base.failed };
 }
 
-/** Reads the schedulers of `queues` and each one's latest jobs. */
+/** Reads the schedulers of `queues` and each one's latest jobs (REDIS_URL: a single Redis or `redis+cluster://`). */
 export async function listTasks(redisUrl: string, queues: readonly TaskQueue[]): Promise<{ rows: TaskRow[]; empty: TaskQueue[] }> {
   const rows: TaskRow[] = [];
   const empty: TaskQueue[] = [];
-  for (const q of queues) {
-    const queue = new Queue(q.queue, { connection: { url: redisUrl, maxRetriesPerRequest: 1 }, prefix: q.prefix });
-    try {
-      const schedulers = await queue.getJobSchedulers(0, -1, true);
-      if (schedulers.length === 0) empty.push(q);
-      // Schedulers keep their last 50–100 jobs: few enough to read whole.
-      const read = async (...types: Array<'active' | 'delayed' | 'completed' | 'failed'>) => (schedulers.length ? queue.getJobs(types, 0, 500) : []);
-      const [active, delayed, finished] = [await read('active'), await read('delayed'), await read('completed', 'failed')];
-      for (const s of schedulers) {
-        const schedule = s.every ? `every ${duration(s.every)}` : `cron ${s.pattern ?? '?'}${s.tz ? ` ${s.tz}` : ''}`;
-        const own = (jobs: Job[]) => jobs.filter((j) => j.repeatJobKey === s.key);
-        const outcome = outcomeOf({ active: own(active), delayed: own(delayed), finished: own(finished) });
-        rows.push({ name: s.key, owner: q.owner, queue: `${q.prefix}:${q.queue}`, schedule, ...outcome, nextRun: iso(s.next) });
-      }
-    } finally {
-      await queue.close();
-    }
+  const redis = bullConnection(redisUrl);
+  // A single server: fail at once rather than wait for a Redis that is not there.
+  const connection = 'url' in redis.connection ? { ...redis.connection, maxRetriesPerRequest: 1 } : redis.connection;
+  try {
+    for (const q of queues) await listQueue(q, connection, rows, empty);
+  } finally {
+    await redis.close();
   }
   return { rows, empty };
+}
+
+async function listQueue(q: TaskQueue, connection: ConnectionOptions, rows: TaskRow[], empty: TaskQueue[]): Promise<void> {
+  const queue = new Queue(q.queue, { connection, prefix: q.prefix });
+  try {
+    const schedulers = await queue.getJobSchedulers(0, -1, true);
+    if (schedulers.length === 0) empty.push(q);
+    // Schedulers keep their last 50–100 jobs: few enough to read whole.
+    const read = async (...types: Array<'active' | 'delayed' | 'completed' | 'failed'>) => (schedulers.length ? queue.getJobs(types, 0, 500) : []);
+    const [active, delayed, finished] = [await read('active'), await read('delayed'), await read('completed', 'failed')];
+    for (const s of schedulers) {
+      const schedule = s.every ? `every ${duration(s.every)}` : `cron ${s.pattern ?? '?'}${s.tz ? ` ${s.tz}` : ''}`;
+      const own = (jobs: Job[]) => jobs.filter((j) => j.repeatJobKey === s.key);
+      const outcome = outcomeOf({ active: own(active), delayed: own(delayed), finished: own(finished) });
+      rows.push({ name: s.key, owner: q.owner, queue: `${q.prefix}:${q.queue}`, schedule, ...outcome, nextRun: iso(s.next) });
+    }
+  } finally {
+    await queue.close();
+  }
 }
 
 export function formatTasks(rows: readonly TaskRow[], empty: readonly TaskQueue[]): string {
@@ -112,7 +125,7 @@ export function formatTasks(rows: readonly TaskRow[], empty: readonly TaskQueue[
 }
 
 async function main(): Promise<void> {
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redisUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
   const { rows, empty } = await listTasks(redisUrl, taskQueues());
   process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(rows, null, 2)}\n` : `${formatTasks(rows, empty)}\n`);
   if (rows.some((r) => r.failed)) process.exitCode = 1;

@@ -1,9 +1,10 @@
 import { Queue, Worker } from 'bullmq';
-import type { Logger } from '@cloud-stack/service-kit';
+import { bullConnection, isRedisClusterUrl, type Logger } from '@cloud-stack/service-kit';
 import type { RouteDiscovery } from './discover';
 
 export interface DiscoveryScheduleOptions {
   readonly discovery: RouteDiscovery;
+  /** REDIS_URL (a single server or `redis+cluster://`; on a cluster the prefix needs a hash tag). */
   readonly redis: { readonly url: string; readonly prefix?: string };
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Default: hourly. */
@@ -16,6 +17,15 @@ export interface DiscoverySchedule {
 }
 
 export const DISCOVERY_QUEUE = 'gateway-route-discovery';
+
+/**
+ * The discovery queue's BullMQ prefix under GATEWAY_REDIS_PREFIX. On a Redis Cluster it carries its
+ * own hash tag (`gw:{bull}`), so the queue's keys share a slot while the rate-limit and budget keys
+ * under the same GATEWAY_REDIS_PREFIX stay spread over the cluster by their own tags.
+ */
+export function discoveryQueuePrefix(redisUrl: string, gatewayRedisPrefix: string): string {
+  return `${gatewayRedisPrefix}${isRedisClusterUrl(redisUrl) ? '{bull}' : 'bull'}`;
+}
 const SCHEDULER_ID = 'route-discovery';
 
 /**
@@ -24,7 +34,8 @@ const SCHEDULER_ID = 'route-discovery';
  */
 export async function scheduleRouteDiscovery(options: DiscoveryScheduleOptions): Promise<DiscoverySchedule> {
   const name = options.queueName ?? DISCOVERY_QUEUE;
-  const connection = { url: options.redis.url };
+  const redis = bullConnection(options.redis.url);
+  const { connection } = redis;
   const prefix = options.redis.prefix ? { prefix: options.redis.prefix } : {};
   const queue = new Queue(name, { connection, ...prefix });
   queue.on('error', (err) => options.logger.warn({ err }, 'route discovery: queue connection error'));
@@ -48,6 +59,7 @@ export async function scheduleRouteDiscovery(options: DiscoveryScheduleOptions):
     async close() {
       await worker.close();
       await queue.close();
+      await redis.close();
     },
   };
 }

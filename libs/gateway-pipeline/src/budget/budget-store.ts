@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@cloud-stack/service-kit';
 import { sql, type Kysely } from '@cloud-stack/db';
 import type { Logger } from '@cloud-stack/service-kit';
 import type { BudgetState } from '../context';
@@ -13,9 +13,9 @@ if spend + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return {0, v} end
 return {1, redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])}
 `;
 
-interface BudgetRedis extends Redis {
+type BudgetRedis = RedisClient & {
   gatewayBudgetReserve(key: string, cost: number, cap: number): Promise<[number, string]>;
-}
+};
 
 export type Reservation =
   | { readonly kind: 'no_cap' }
@@ -24,7 +24,7 @@ export type Reservation =
 
 export interface BudgetStoreOptions {
   readonly db: Kysely<BudgetSchema>;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly prefix: string;
   readonly logger: Logger;
   /** How long a cap read from PostgreSQL is reused (another replica's change shows after at most this). */
@@ -43,7 +43,7 @@ export async function setBudgetCap(db: Kysely<BudgetSchema>, agentId: string, te
 }
 
 /** Forgets an agent's spend of the current month, in PostgreSQL and in Redis (for demos and support cases). */
-export async function resetMonthSpend(db: Kysely<BudgetSchema>, redis: Redis, prefix: string, agentId: string): Promise<void> {
+export async function resetMonthSpend(db: Kysely<BudgetSchema>, redis: RedisClient, prefix: string, agentId: string): Promise<void> {
   const month = monthOf();
   await db.deleteFrom('agent_spend').where('agent_id', '=', agentId).where('month', '=', month).execute();
   await redis.del(`${prefix}budget:${agentId}:${month}`);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@cloud-stack/service-kit';
 import { HttpProblem, type Counter } from '@cloud-stack/service-kit';
 import type { GatewayContext } from '../context';
 import type { Stage } from '../stage';
@@ -53,12 +53,12 @@ return {take, remaining, reset, math.ceil(retry), which}
 `;
 
 type GcraResult = [taken: number, remaining: number, resetMs: number, retryMs: number, which: number];
-interface GcraRedis extends Redis {
+type GcraRedis = RedisClient & {
   gatewayGcra(...args: Array<string | number>): Promise<GcraResult>;
-}
+};
 
 export interface RateLimitDeps {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Key prefix for this deployment's rate-limit state. */
   readonly prefix: string;
   readonly limited?: Counter;

@@ -1,14 +1,16 @@
 import { Redis } from 'ioredis';
-import type { Logger } from '@cloud-stack/service-kit';
+import { createRedisClient, pubSubUrl, type Logger, type RedisClient } from '@cloud-stack/service-kit';
 
 type Handler = (message: string) => void;
 
 /**
  * Redis pub/sub for identity: one connection publishes, one subscribes. Every channel name is
  * prefixed. `onResubscribed` handlers run after a reconnect, when messages may have been missed.
+ * On a Redis Cluster (`redis+cluster://`) the publisher, which also serves identity's own keys, is a
+ * Cluster client; the subscriber stays on one node, which hears what is published on any.
  */
 export class RedisBus {
-  readonly publisher: Redis;
+  readonly publisher: RedisClient;
   private readonly subscriber: Redis;
   private readonly handlers = new Map<string, Handler[]>();
   private readonly resubscribed: Array<() => void> = [];
@@ -20,8 +22,8 @@ export class RedisBus {
     private readonly logger: Logger,
   ) {
     const options = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true };
-    this.publisher = new Redis(url, options);
-    this.subscriber = new Redis(url, options);
+    this.publisher = createRedisClient(url, options);
+    this.subscriber = new Redis(pubSubUrl(url), options);
     for (const c of [this.publisher, this.subscriber]) c.on('error', (err) => this.logger.warn({ err: err.message }, 'redis error'));
     this.subscriber.on('message', (channel: string, message: string) => {
       for (const h of this.handlers.get(channel) ?? []) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@cloud-stack/service-kit';
 import type { Logger } from '@cloud-stack/service-kit';
 import { sha256Hex } from '../crypto/hash';
 
@@ -19,7 +19,7 @@ export interface LoginThrottleOptions {
  */
 export class LoginThrottle {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly options: LoginThrottleOptions,
     private readonly logger: Logger,

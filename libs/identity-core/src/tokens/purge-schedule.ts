@@ -1,8 +1,16 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import type { Logger } from '@cloud-stack/service-kit';
+import { isRedisClusterUrl, type Logger } from '@cloud-stack/service-kit';
 
 /** BullMQ queue of identity's housekeeping jobs. */
 export const IDENTITY_MAINTENANCE_QUEUE = 'identity-maintenance';
+
+/**
+ * The maintenance queue's BullMQ prefix under REDIS_PREFIX. On a Redis Cluster it carries its own
+ * hash tag (`{bull}`), so the queue's keys share a slot while identity's other keys do not.
+ */
+export function identityQueuePrefix(redisUrl: string, redisPrefix: string): string {
+  return `${redisPrefix}${isRedisClusterUrl(redisUrl) ? '{bull}' : 'bull'}`;
+}
 /** The job scheduler that deletes expired refresh tokens and revocation rows. */
 export const TOKEN_PURGE_SCHEDULER = 'identity-token-purge';
 

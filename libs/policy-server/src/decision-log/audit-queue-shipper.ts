@@ -1,4 +1,5 @@
 import { createAuditProducer } from '@cloud-stack/audit-producer';
+import { bullConnection } from '@cloud-stack/service-kit';
 import { toAuditEvent } from './audit-event';
 import type { AuditQueueShipping } from './shipping';
 import type { Shipper, WorkerLog } from './worker';
@@ -14,8 +15,10 @@ function within(ms: number, work: Promise<void>): Promise<void> {
  * this sink is configured (the producer and its Redis client are heavy to load).
  */
 export function auditQueueShipper(options: AuditQueueShipping, log: WorkerLog): Shipper {
+  // A redis+cluster:// REDIS_URL gives one Cluster client, closed after the producer.
+  const redis = bullConnection(options.redisUrl);
   const producer = createAuditProducer({
-    connection: options.redisUrl,
+    connection: redis.connection,
     prefix: options.prefix,
     maxBatch: options.maxBatch,
     lingerMs: options.lingerMs,
@@ -30,7 +33,7 @@ export function auditQueueShipper(options: AuditQueueShipping, log: WorkerLog): 
     // A refused event is counted by the producer itself (its `dropped`).
     add: (entries) => void entries.forEach((e) => producer.emit(toAuditEvent(e))),
     flush: () => within(closeTimeoutMs, producer.flush()),
-    close: () => within(closeTimeoutMs, producer.close()),
+    close: () => within(closeTimeoutMs, producer.close().finally(() => redis.close())),
     progress: () => {
       const s = producer.stats();
       return { shipped: s.enqueued, dropped: s.dropped };
