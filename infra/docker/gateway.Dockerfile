@@ -19,6 +19,8 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 # Nx's build of this app alone: dist/apps/gateway (esbuild inlines the workspace libraries;
 # npm packages stay external).
 RUN npx nx run @cloud-stack/gateway:build --outputStyle=static
+# The operator console the gateway serves at /__gateway/console/ (static files, CONSOLE_DIR).
+RUN npx nx run @cloud-stack/console:build --outputStyle=static
 # Only the npm packages that bundle imports, and what they need, as package-lock.json has them.
 COPY infra/docker/prod-deps.mjs ./infra/docker/
 RUN node infra/docker/prod-deps.mjs dist/apps/gateway /deps
@@ -30,6 +32,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /deps/node_modules ./node_modules
 COPY --from=build /src/dist/apps/gateway ./dist
+COPY --from=build /src/apps/console/dist ./apps/console/dist
 # The policies for POLICY_MODE=embedded (the sidecar mode asks the policy-sidecar instead).
 COPY infra/policies ./infra/policies
 USER node

@@ -1,17 +1,29 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express, { type Express } from 'express';
-import { Redis } from 'ioredis';
 import { createAuditProducer, type AuditProducer } from '@cloud-stack/audit-producer';
 import { type AuditEventInput, type PolicyInput } from '@cloud-stack/contracts';
 import { createDb, migrateToLatest, sql, type Kysely } from '@cloud-stack/db';
 import { createIdentityClient, type IdentityClient } from '@cloud-stack/identity-client';
-import { createAdminRouter, createRouteDiscovery, scheduleRouteDiscovery, type AdminDeps, type DiscoverySchedule } from '@cloud-stack/gateway-admin';
+import {
+  consoleStatic,
+  createAdminRouter,
+  createRouteDiscovery,
+  discoveryQueuePrefix,
+  EventStreams,
+  redisTrafficStore,
+  scheduleRouteDiscovery,
+  TrafficHistory,
+  type AdminDeps,
+  type DiscoverySchedule,
+  type PolicyPlayground,
+} from '@cloud-stack/gateway-admin';
 import { createRouteStore, gatewayRoutingMigrations, openRouteTable, type GatewayRoutingDatabase, type RouteStore, type RouteTable } from '@cloud-stack/gateway-routing';
 import {
   auditStage,
   authenticateStage,
   authorizeStage,
+  budgetInputFor,
   budgetMigrations,
   BudgetStore,
   budgetStage,
@@ -19,6 +31,8 @@ import {
   embeddedPolicyClient,
   gatewayHandler,
   gatewayUpgradeHandler,
+  policyInputFor,
+  PolicyUnavailableError,
   rateLimitStage,
   refundOnFailure,
   sidecarPolicyClient,
@@ -29,7 +43,7 @@ import {
   type BudgetSchema,
   type PolicyClient,
 } from '@cloud-stack/gateway-pipeline';
-import { correlationId, errorHandler, healthHandler, HttpProblem, metricsHandler, MetricsRegistry, readyHandler, type Logger, type ReadinessCheck } from '@cloud-stack/service-kit';
+import { bullConnection, correlationId, createRedisClient, pubSubUrl, errorHandler, healthHandler, HttpProblem, metricsHandler, MetricsRegistry, readyHandler, type Logger, type ReadinessCheck } from '@cloud-stack/service-kit';
 import type { GatewayConfig } from './config';
 
 export interface Gateway {
@@ -41,6 +55,9 @@ export interface Gateway {
   readonly budgets: BudgetStore;
   readonly health: UpstreamHealth;
   readonly metrics: MetricsRegistry;
+  readonly traffic: TrafficHistory;
+  /** Ends the admin API's open event streams (at shutdown, so they do not hold the drain). */
+  endStreams(): void;
   readonly audit: AuditProducer | undefined;
   close(): Promise<void>;
 }
@@ -93,6 +110,24 @@ function adminAccess(identity: IdentityClient, policy: PolicyClient): Pick<Admin
   };
 }
 
+const policyDown = (err: unknown) =>
+  err instanceof PolicyUnavailableError ? new HttpProblem(503, `the policy service cannot be reached: ${err.message}`, { headers: { 'Retry-After': '5' } }) : err;
+
+/** The console's policy page: the loaded policy, and decisions as the authorize stage would ask for them (no cache). */
+function policyPlayground(policy: PolicyClient, budgets: BudgetStore): PolicyPlayground {
+  return {
+    describe: () => policy.describe().catch((err: unknown) => Promise.reject(policyDown(err))),
+    async inputFor(route, request, subject) {
+      return policyInputFor(route, request, subject, await budgetInputFor(route, subject, (agent) => budgets.state(agent)));
+    },
+    decide: (path, input) =>
+      policy.decide(path, input).then(
+        (d) => d.result,
+        (err: unknown) => Promise.reject(policyDown(err)),
+      ),
+  };
+}
+
 /**
  * Opens everything the gateway needs and composes its HTTP app, in the order requests meet it:
  * the gateway's own endpoints, the admin API, then every other request through its route's pipeline.
@@ -106,7 +141,8 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   const metrics = new MetricsRegistry();
   // Commands fail at once while Redis is away (no offline queue), so a stage can apply its route's
   // failure mode instead of holding the request.
-  const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, lazyConnect: true });
+  // REDIS_URL may name a Redis Cluster (redis+cluster://): the same commands, key slots permitting.
+  const redis = createRedisClient(config.REDIS_URL, { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, lazyConnect: true });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   await redis.connect();
 
@@ -117,14 +153,15 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     cacheTtlSeconds: config.INTROSPECTION_CACHE_SECONDS,
     negativeTtlSeconds: config.INTROSPECTION_NEGATIVE_CACHE_SECONDS,
     timeoutMs: config.INTROSPECTION_TIMEOUT_MS,
-    revocations: { redisUrl: config.REDIS_URL, prefix: config.IDENTITY_REDIS_PREFIX },
+    revocations: { redisUrl: pubSubUrl(config.IDENTITY_REDIS_URL ?? config.REDIS_URL), prefix: config.IDENTITY_REDIS_PREFIX },
     logger,
     metrics,
   });
   await identity.ready();
   const policy = await openPolicy(config, logger);
-  const audit = config.AUDIT_EVENTS
-    ? createAuditProducer({ connection: config.REDIS_URL, prefix: config.AUDIT_QUEUE_PREFIX, maxBuffered: config.AUDIT_BUFFER_EVENTS, logger, metrics })
+  const auditRedis = config.AUDIT_EVENTS ? bullConnection(config.AUDIT_REDIS_URL ?? config.REDIS_URL) : undefined;
+  const audit = auditRedis
+    ? createAuditProducer({ connection: auditRedis.connection, prefix: config.AUDIT_QUEUE_PREFIX, maxBuffered: config.AUDIT_BUFFER_EVENTS, logger, metrics })
     : undefined;
   const emit = (event: AuditEventInput) => audit?.emit(event) ?? false;
 
@@ -140,11 +177,11 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   const discovery = createRouteDiscovery({ store, logger });
   const discoverySchedule: DiscoverySchedule | undefined =
     config.DISCOVERY_EVERY_MS > 0
-      ? await scheduleRouteDiscovery({ discovery, redis: { url: config.REDIS_URL, prefix: `${config.GATEWAY_REDIS_PREFIX}bull` }, logger, everyMs: config.DISCOVERY_EVERY_MS })
+      ? await scheduleRouteDiscovery({ discovery, redis: { url: config.REDIS_URL, prefix: discoveryQueuePrefix(config.REDIS_URL, config.GATEWAY_REDIS_PREFIX) }, logger, everyMs: config.DISCOVERY_EVERY_MS })
       : undefined;
 
-  // The pipeline, in the order its stages run. Audit comes first because it only takes over the
-  // response's end (to record the event), so refusals by any later stage are recorded too.
+  // The pipeline, in the order its stages run. Audit comes first: it takes over the response's last
+  // bytes (to record the event before they go), so refusals by any later stage are recorded too.
   const stages = [
     ...(audit
       ? [
@@ -177,6 +214,14 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     { name: 'routes', check: async () => void (table.version() ?? Promise.reject(new Error('no route version is active'))) },
   ];
 
+  const upstreamsReport = () => {
+    const upstreams = health.snapshot();
+    return { status: upstreams.some((u) => u.state === 'down') ? 'degraded' : 'ok', upstreams };
+  };
+  const streams = new EventStreams();
+  // Every process (cluster worker, replica) adds its steps in Redis, so any of them shows the whole gateway.
+  const traffic = new TrafficHistory({ metrics, store: redisTrafficStore(redis, config.GATEWAY_REDIS_PREFIX), logger });
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -185,13 +230,33 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   app.get('/ready', readyHandler('gateway', checks));
   app.get('/metrics', metricsHandler(metrics));
   app.get('/__gateway/health/upstreams', (_req, res) => {
-    const upstreams = health.snapshot();
-    res.json({ status: upstreams.some((u) => u.state === 'down') ? 'degraded' : 'ok', upstreams });
+    res.json(upstreamsReport());
   });
+  // The console's files are public (its API calls carry the token), so they sit outside the admin auth.
+  const identityPublicUrl = config.IDENTITY_PUBLIC_URL ?? config.IDENTITY_URL;
+  app.use(
+    '/__gateway/console',
+    consoleStatic({
+      dir: config.CONSOLE_DIR,
+      connectOrigins: [identityPublicUrl],
+      clientConfig: { identity_url: identityPublicUrl.replace(/\/$/, ''), client_id: config.CONSOLE_CLIENT_ID, audit_base: '/v1/audit' },
+    }),
+  );
   app.use(
     '/__gateway/admin',
     correlationId(),
-    createAdminRouter({ store, table, ...adminAccess(identity, policy), emitAudit: emit, logger, discovery }),
+    createAdminRouter({
+      store,
+      table,
+      ...adminAccess(identity, policy),
+      emitAudit: emit,
+      logger,
+      discovery,
+      upstreams: { report: upstreamsReport, onChange: (listener) => health.onChange(listener) },
+      streams,
+      traffic,
+      policy: policyPlayground(policy, budgets),
+    }),
   );
   const pipeline = {
     routes: table,
@@ -206,6 +271,8 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   };
   app.use(gatewayHandler(pipeline));
   app.use(errorHandler(logger));
+  // After the pipeline's metrics are registered, so the first sample sees them all.
+  traffic.start();
 
   return {
     app,
@@ -215,12 +282,16 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     budgets,
     health,
     metrics,
+    traffic,
+    endStreams: () => streams.endAll(),
     audit,
     async close() {
+      traffic.close();
       stopTracking();
       health.close();
       await discoverySchedule?.close();
       await audit?.close();
+      await auditRedis?.close();
       await budgets.close().catch((err) => logger.warn({ err }, 'budget flush on close failed'));
       await table.close();
       await identity.close();

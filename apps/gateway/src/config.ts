@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readConfig, env, requireInProduction, shutdownConfigShape } from '@cloud-stack/service-kit';
+import { ConfigError, readConfig, env, isRedisClusterUrl, requireHashTaggedPrefix, requireInProduction, shutdownConfigShape } from '@cloud-stack/service-kit';
 import { AUDIT_QUEUE_PREFIX_DEFAULT, AUDIT_QUEUE_PREFIX_VARIABLE, ROLES } from '@cloud-stack/contracts';
 
 /** The gateway's environment; a bad value stops start-up with one line naming the variable. */
@@ -14,9 +14,13 @@ export const gatewayConfigShape = {
   REDIS_URL: env.url('redis://127.0.0.1:6379'),
   /** Prefix of the gateway's own Redis keys (rate limits, budget counters). */
   GATEWAY_REDIS_PREFIX: z.string().default('gw:'),
+  /** Redis where identity publishes token revocations, when identity has a Redis of its own; default REDIS_URL. */
+  IDENTITY_REDIS_URL: z.url().optional(),
   /** Prefix identity publishes its revocations under (identity's REDIS_PREFIX). */
   IDENTITY_REDIS_PREFIX: z.string().default(''),
   IDENTITY_URL: env.url('http://127.0.0.1:3333'),
+  /** Identity as browsers reach it (the console signs in there); default IDENTITY_URL. */
+  IDENTITY_PUBLIC_URL: z.url().optional(),
   IDENTITY_CLIENT_ID: env.string('gateway'),
   IDENTITY_CLIENT_SECRET: env.string(),
   INTROSPECTION_CACHE_SECONDS: env.int(30, 0),
@@ -37,6 +41,8 @@ export const gatewayConfigShape = {
     .list(['owner', 'admin', 'operator'])
     .pipe(z.array(z.enum(ROLES), { message: `each role must be one of ${ROLES.join(', ')}` })),
   AUDIT_EVENTS: env.bool(true),
+  /** The audit queue's Redis when it is not REDIS_URL (the writer reads the queue from there). */
+  AUDIT_REDIS_URL: z.url().optional(),
   /** BullMQ key prefix of the audit queue: the contract's one name, shared by every producer and the writer. */
   [AUDIT_QUEUE_PREFIX_VARIABLE]: env.string(AUDIT_QUEUE_PREFIX_DEFAULT),
   /** Audit events held in memory while Redis is away; past this they are dropped and counted. */
@@ -54,6 +60,10 @@ export const gatewayConfigShape = {
   HEALTH_PROBE_TIMEOUT_MS: env.int(2000, 10),
   HEALTH_PROBE_PATH: env.string('/health'),
   ...shutdownConfigShape,
+  /** The operator console's built files, served at /__gateway/console/ (relative to the working directory). */
+  CONSOLE_DIR: env.string('apps/console/dist'),
+  /** The console's OAuth client at identity (public, authorization code with PKCE). */
+  CONSOLE_CLIENT_ID: env.string('operator-console'),
   /** OpenAPI discovery of the live version's upstreams. */
   DISCOVERY_EVERY_MS: env.int(3_600_000, 0),
 };
@@ -66,5 +76,10 @@ const PRODUCTION_REQUIRED = ['DATABASE_URL', 'REDIS_URL', 'IDENTITY_URL', 'POLIC
 export function readGatewayConfig(source: Record<string, string | undefined> = process.env) {
   const config = readConfig(gatewayConfigShape, source);
   requireInProduction(source, config.POLICY_MODE === 'sidecar' ? PRODUCTION_REQUIRED : PRODUCTION_REQUIRED.filter((v) => v !== 'POLICY_URL'));
+  requireHashTaggedPrefix(config.AUDIT_REDIS_URL ?? config.REDIS_URL, AUDIT_QUEUE_PREFIX_VARIABLE, config[AUDIT_QUEUE_PREFIX_VARIABLE]);
+  // A hash tag here would come first in every rate-limit and budget key and put them all in one slot.
+  if (isRedisClusterUrl(config.REDIS_URL) && /\{[^}]+\}/.test(config.GATEWAY_REDIS_PREFIX)) {
+    throw new ConfigError('GATEWAY_REDIS_PREFIX', `${JSON.stringify(config.GATEWAY_REDIS_PREFIX)} must not carry a hash tag on a Redis Cluster: every rate-limit and budget key would share one slot`);
+  }
   return config;
 }

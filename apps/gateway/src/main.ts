@@ -53,7 +53,8 @@ if (cluster.isPrimary && workers > 1) {
     maxHeaderSize: config.MAX_HEADER_BYTES,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     // Audit events of requests already answered ship while the rest drain.
-    onShutdownStart: [async () => gateway.audit?.flush()],
+    // Open console event streams end first: they would hold the drain to its deadline.
+    onShutdownStart: [async () => gateway.endStreams(), async () => gateway.audit?.flush()],
     onShutdown: [() => gateway.close(), () => telemetry.shutdown()],
   });
   running.server.on('upgrade', gateway.upgrade);

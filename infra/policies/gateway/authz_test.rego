@@ -42,6 +42,14 @@ test_viewer_can_read_agents if {
 	d.obligations == {"route_to": "primary"}
 }
 
+# The operator console: every staff role sees the gateway's routes, only owner and admin change them.
+test_viewer_reads_routes_but_cannot_change_them if {
+	allowed("viewer", "route:read")
+	not allowed("viewer", "route:admin")
+	not allowed("customer", "route:read")
+	allowed("admin", "route:admin")
+}
+
 test_viewer_cannot_create_agents if {
 	d := as_role("viewer", "agent:create")
 	d.allow == false

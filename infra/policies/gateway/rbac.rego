@@ -33,7 +33,7 @@ roles_allowed := {
 	"billing:approve": {"owner", "admin"},
 	"audit:read": {"owner", "admin", "operator", "developer", "analyst"},
 	"audit:export": {"owner", "admin"},
-	"route:read": {"owner", "admin", "operator"},
+	"route:read": {"owner", "admin", "operator", "developer", "analyst", "viewer"},
 	"route:admin": {"owner", "admin"},
 	"user:read": {"owner", "admin", "operator"},
 	"user:invite": {"owner", "admin"},

@@ -198,3 +198,31 @@ describe('admin API: discovery', () => {
     await request(h.app).get(`${BASE}/discovery/proposals`).set(as('reader')).expect(404);
   });
 });
+
+describe('admin API: the console endpoints', () => {
+  it('tells the caller who they are and what they may do, also when they may do nothing', async () => {
+    const admin = await request(h.app).get(`${BASE}/me`).set(as('admin')).expect(200);
+    expect(admin.body).toEqual({ subject: expect.objectContaining({ sub: 'user-admin', tenant_id: 'tenant-platform' }), permissions: { read: true, admin: true } });
+    expect(admin.headers['cache-control']).toBe('no-store');
+    const reader = await request(h.app).get(`${BASE}/me`).set(as('reader')).expect(200);
+    expect(reader.body.permissions).toEqual({ read: true, admin: false });
+    const nobody = await request(h.app).get(`${BASE}/me`).set(as('nobody')).expect(200);
+    expect(nobody.body.permissions).toEqual({ read: false, admin: false });
+    await request(h.app).get(`${BASE}/me`).expect(401);
+  });
+
+  it('checks the traffic window before anything else is asked', async () => {
+    for (const minutes of ['0', '61', 'ten', '1.5']) {
+      const res = await request(h.app).get(`${BASE}/traffic?minutes=${minutes}`).set(as('reader')).expect(400);
+      expect(res.body.errors).toEqual([{ path: 'minutes', message: '1..60' }]);
+    }
+    await request(h.app).get(`${BASE}/traffic`).set(as('nobody')).expect(403);
+  });
+
+  it('answers 404 for console features this gateway was not given', async () => {
+    const res = await request(h.app).get(`${BASE}/traffic`).set(as('reader')).expect(404);
+    expect(res.body.detail).toBe('traffic history is not configured on this gateway');
+    await request(h.app).get(`${BASE}/policy`).set(as('reader')).expect(404);
+    await request(h.app).get(`${BASE}/health/stream`).set(as('reader')).expect(404);
+  });
+});

@@ -18,7 +18,7 @@ export interface DecisionRecord {
 
 /**
  * One request's state as it walks its route's stages. Stages fill in what they learn; the audit
- * stage reads it after the response has finished.
+ * stage reads it when the response is being ended (or the connection closed first).
  */
 export interface GatewayContext {
   readonly req: IncomingMessage;

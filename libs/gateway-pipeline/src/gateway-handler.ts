@@ -15,7 +15,7 @@ export interface RouteLookup {
 
 export interface GatewayHandlerDeps {
   readonly routes: RouteLookup;
-  /** Every stage, in the order they run: audit first (it only registers a finish hook), then auth, policy, rate_limit, budget. */
+  /** Every stage, in the order they run: audit first (it takes over the response's last bytes, so every later refusal is recorded), then auth, policy, rate_limit, budget. */
   readonly stages: readonly Stage[];
   readonly proxy: ProxyDeps;
   readonly agents: UpstreamAgents;

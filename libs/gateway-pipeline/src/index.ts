@@ -29,3 +29,6 @@ export type { ProxyDeps } from './proxy/proxy';
 export { UpstreamHealth } from './proxy/upstream-health';
 export type { UpstreamState } from './proxy/upstream-health';
 export { verifyGatewaySignature, stripHopByHop } from './proxy/upstream-headers';
+export type { PolicyListing, PolicyModule } from './policy/policy-client';
+export { policyInputFor, budgetInputFor, BudgetUnavailableError } from './policy/policy-input';
+export type { PolicyRequest } from './policy/policy-input';

@@ -44,7 +44,7 @@ export function gatewayUpgradeHandler(deps: GatewayHandlerDeps): (req: IncomingM
   const begin = requestBeginner(deps);
   return (req, socket, head) => {
     socket.on('error', () => socket.destroy());
-    // A response object on the socket: stages set headers on it, and the audit stage hears its 'close'.
+    // A response object on the socket: stages set headers on it, and the audit stage holds its end (and the socket's) until the event is stored.
     const res = new ServerResponse(req);
     res.assignSocket(socket as Socket);
     const begun = begin(req, res);

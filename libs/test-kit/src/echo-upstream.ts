@@ -62,8 +62,11 @@ export async function startEchoUpstream(name: string, port = 0): Promise<EchoUps
           };
           pump();
         } else {
-          res.writeHead(200, { 'content-type': 'application/json', connection: 'keep-alive, x-upstream-secret-hop', 'x-upstream-secret-hop': 'x' });
-          res.end(JSON.stringify(echo));
+          const body = JSON.stringify(echo);
+          // `?sized`: a Content-Length answer (the default one is chunked).
+          const length = url.searchParams.has('sized') ? { 'content-length': String(Buffer.byteLength(body)) } : {};
+          res.writeHead(200, { 'content-type': 'application/json', connection: 'keep-alive, x-upstream-secret-hop', 'x-upstream-secret-hop': 'x', ...length });
+          res.end(body);
         }
       };
       const delay = Number(url.searchParams.get('ms') ?? 0);

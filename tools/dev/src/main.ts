@@ -8,6 +8,7 @@
 import { DEMO_UPSTREAMS, startDemoUpstreams } from './demo-upstreams';
 import { auditTrail, curlOf, DEMO_BUDGETS, DEMO_USERS, describe, runStep, STEPS, traceStep, type DemoUserKey, type StepResult, type Walk } from './demo-walk';
 import { ensurePortsFree, resolveInfra, StartError, type Infra } from './infra';
+import { CONSOLE_PATH, CONSOLE_SIGN_IN, ensureConsoleBuilt } from './console-build';
 import { runCommand, startService, stopService, waitReady, type RunningService } from './stack';
 
 const ROUTES_FILE = 'infra/gateway/demo-routes.yaml';
@@ -51,6 +52,8 @@ function environments(infra: Infra) {
       DATABASE_URL: infra.databaseUrl('gateway'),
       WEB_CONCURRENCY: '1',
       IDENTITY_URL: 'http://127.0.0.1:3333',
+      // Where the operator console's browser signs in (the seeded redirect URIs name localhost:8080).
+      IDENTITY_PUBLIC_URL: 'http://localhost:3333',
       IDENTITY_CLIENT_SECRET: GATEWAY_CLIENT_SECRET,
       POLICY_URL: 'http://127.0.0.1:8181',
       UPSTREAM_SIGNING_SECRET,
@@ -118,7 +121,9 @@ function printTable(services: RunningService[], infra: Infra): void {
     ['redis', infra.redisNote, '', 'audit queue, revocations, rate limits, budgets'],
   ];
   for (const [name, url, pid, role] of rows) plain(`  ${name.padEnd(16)} ${url.padEnd(Math.max(...rows.map((r) => r[1].length)) + 1)} ${pid.padEnd(10)} ${role}`);
-  plain(`\n  gateway admin API  http://localhost:${GATEWAY_PORT}/__gateway/admin (routes, versions, apply, discovery)`);
+  plain(`\n  operator console   http://localhost:${GATEWAY_PORT}${CONSOLE_PATH} — sign in on identity's page as`);
+  for (const u of CONSOLE_SIGN_IN) plain(`                       ${u.email} / ${u.password} (${u.note})`);
+  plain(`  gateway admin API  http://localhost:${GATEWAY_PORT}/__gateway/admin (routes, versions, apply, discovery)`);
   plain(`  upstream health    http://localhost:${GATEWAY_PORT}/__gateway/health/upstreams`);
   plain(`  demo secrets       gateway client ${GATEWAY_CLIENT_SECRET}, audit-writer client ${AUDIT_WRITER_SECRET},`);
   plain(`                     UPSTREAM_SIGNING_SECRET ${UPSTREAM_SIGNING_SECRET} (demo values, not for production)`);
@@ -193,6 +198,7 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   try {
+    await ensureConsoleBuilt(say);
     upstreams = await startDemoUpstreams(UPSTREAM_SIGNING_SECRET);
     const env = environments(infra);
     say('seeding identity (infra/seed/demo.json)…');

@@ -67,6 +67,8 @@ export interface E2eStack {
   audited(correlationIds: readonly string[], options?: { category?: string; perId?: number }): Promise<AuditRow[]>;
   /** Calls the audit-writer's query API with a bearer token. */
   auditApi(token: string, pathAndQuery: string): Promise<Response>;
+  /** The audit-writer's database (to seal or tamper with rows in a test). */
+  readonly auditDatabaseUrl: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -196,6 +198,9 @@ export function useE2eStack(): E2eStack {
     },
     get otlp() {
       return get(otlp, 'the OTLP receiver');
+    },
+    get auditDatabaseUrl() {
+      return auditDb.url;
     },
     token(email) {
       let token = tokens.get(email);

@@ -4,12 +4,16 @@ import type { RouteStore, RouteTable, VersionSource, VersionStatus } from '@clou
 import { VERSION_SOURCES, VERSION_STATUSES } from '@cloud-stack/gateway-routing';
 import { HttpProblem, type Logger } from '@cloud-stack/service-kit';
 import type { RouteDiscovery } from '../discovery/discover';
+import { TRAFFIC_MAX_MINUTES, type TrafficReport } from '../traffic/traffic-history';
 import { auditChanges, type Subject } from './audit';
 import { jsonBody, jsonOrYamlBody } from './body';
+import { streamUpstreams, type EventStreams, type UpstreamFeed } from './health-stream';
+import { evaluate, type PolicyPlayground } from './policy-routes';
 import { problemHandler } from './problems';
 
 export const READ_PERMISSION = 'route:read';
 export const ADMIN_PERMISSION = 'route:admin';
+export const DEFAULT_TRAFFIC_MINUTES = 15;
 
 export interface AdminDeps {
   readonly store: RouteStore;
@@ -21,6 +25,14 @@ export interface AdminDeps {
   emitAudit(event: AuditEventInput): void;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly discovery?: RouteDiscovery;
+  /** Upstream health for GET /health/stream. */
+  readonly upstreams?: UpstreamFeed;
+  /** Open event streams, ended by the app at shutdown. */
+  readonly streams?: EventStreams;
+  /** Recent traffic for GET /traffic. */
+  readonly traffic?: { report(minutes: number): Promise<TrafficReport> };
+  /** The policy for GET /policy and POST /policy/evaluate. */
+  readonly policy?: PolicyPlayground;
 }
 
 function versionParam(value: unknown): number {
@@ -68,6 +80,42 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const locals = req.res!.locals;
     locals.adminAction = { ...locals.adminAction!, ...details };
   };
+
+  // Who the caller is and what the console may offer them; signed in with neither permission is still a 200.
+  router.get('/me', async (req, res) => {
+    const subject = await deps.authenticate(req);
+    const [canRead, canAdmin] = await Promise.all([deps.authorize(subject, READ_PERMISSION), deps.authorize(subject, ADMIN_PERMISSION)]);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ subject, permissions: { read: canRead, admin: canAdmin } });
+  });
+
+  const configured = <T>(dep: T | undefined, what: string): T => {
+    if (!dep) throw new HttpProblem(404, `${what} is not configured on this gateway`);
+    return dep;
+  };
+
+  router.get('/health/stream', read, (req, res) => {
+    streamUpstreams(configured(deps.upstreams, 'upstream health'), req, res, { streams: deps.streams });
+  });
+
+  router.get('/traffic', read, async (req, res) => {
+    const raw = req.query.minutes;
+    const minutes = raw === undefined ? DEFAULT_TRAFFIC_MINUTES : typeof raw === 'string' && /^[0-9]{1,3}$/.test(raw) ? Number(raw) : NaN;
+    if (!(minutes >= 1 && minutes <= TRAFFIC_MAX_MINUTES)) {
+      throw new HttpProblem(400, `minutes must be a whole number 1..${TRAFFIC_MAX_MINUTES}`, { extensions: { errors: [{ path: 'minutes', message: `1..${TRAFFIC_MAX_MINUTES}` }] } });
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await configured(deps.traffic, 'traffic history').report(minutes));
+  });
+
+  router.get('/policy', read, async (_req, res) => {
+    res.json(await configured(deps.policy, 'the policy playground').describe());
+  });
+
+  // Only evaluates (nothing changes), so reading is enough.
+  router.post('/policy/evaluate', read, jsonBody, async (req, res) => {
+    res.json(await evaluate(configured(deps.policy, 'the policy playground'), table.routes(), req.body, req));
+  });
 
   router.get('/routes', read, (_req, res) => {
     res.json({ version: table.version(), routes: table.routes() });
@@ -168,10 +216,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
     res.status(201).json({ ...draft, status: 'active', activation: result });
   });
 
-  const discovery = (): RouteDiscovery => {
-    if (!deps.discovery) throw new HttpProblem(404, 'route discovery is not configured on this gateway');
-    return deps.discovery;
-  };
+  const discovery = (): RouteDiscovery => configured(deps.discovery, 'route discovery');
 
   router.post('/discovery/run', ...change('discovery.run'), async (req, res) => {
     const result = await discovery().run();

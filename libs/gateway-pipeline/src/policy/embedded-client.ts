@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { PolicyResultSchema, type PolicyInput } from '@cloud-stack/contracts';
 import { PolicyStore, watchDirectory, type DirectoryWatcher } from '@cloud-stack/policy-server';
 import type { Logger } from '@cloud-stack/service-kit';
-import { PolicyUnavailableError, type Decision, type PolicyClient } from './policy-client';
+import { PolicyUnavailableError, type Decision, type PolicyClient, type PolicyListing } from './policy-client';
 
 export interface EmbeddedClientOptions {
   /** The same directory the sidecar serves (`.rego` modules and `data.json` files). */
@@ -45,6 +46,14 @@ export async function embeddedPolicyClient(options: EmbeddedClientOptions): Prom
       const parsed = PolicyResultSchema.safeParse(outcome.result);
       if (!parsed.success) throw new PolicyUnavailableError(`the decision at ${path} is not a PolicyResult`);
       return { result: parsed.data, decisionId: randomUUID() };
+    },
+    async describe(): Promise<PolicyListing> {
+      const snapshot = store.current();
+      // Every module evaluated, built-ins too, as the sidecar's Policy API lists them.
+      const modules = [...snapshot.modules.values()]
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((m) => (m.origin === 'file' ? { id: m.id, path: join(options.dir, m.id), raw: m.source } : { id: m.id, raw: m.source }));
+      return { mode: 'embedded', revision: String(snapshot.revision), modules };
     },
     async check() {
       if (!store.status().activated) throw new Error('no policy loaded');

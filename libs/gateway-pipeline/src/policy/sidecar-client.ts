@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { context, propagation } from '@opentelemetry/api';
 import { PolicyResultSchema, type PolicyInput } from '@cloud-stack/contracts';
-import { PolicyUnavailableError, type Decision, type PolicyClient } from './policy-client';
+import { PolicyUnavailableError, type Decision, type PolicyClient, type PolicyListing, type PolicyModule } from './policy-client';
 
 export interface SidecarClientOptions {
   /** Base URL of the policy-sidecar or OPA, e.g. http://127.0.0.1:8181. */
@@ -67,8 +67,54 @@ export function sidecarPolicyClient(options: SidecarClientOptions): PolicyClient
     return { result: parsed.data, decisionId: typeof body.decision_id === 'string' ? body.decision_id : null };
   }
 
+  /** A GET of the sidecar's (or OPA's) REST API with the gateway's token; undefined when it answers 404. */
+  async function getJson(path: string): Promise<unknown> {
+    const auth: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
+    let res: Response;
+    try {
+      res = await fetch(new URL(`${prefix}${path}`, base), { headers: { accept: 'application/json', ...auth }, signal: AbortSignal.timeout(options.timeoutMs * 4) });
+    } catch (err) {
+      throw new PolicyUnavailableError(`policy request failed: ${(err as Error).message}`);
+    }
+    if (res.status === 404) return undefined;
+    if (res.status === 401 || res.status === 403) {
+      // The sidecar's built-in system.authz lets a client token decide, not read the API.
+      throw new PolicyUnavailableError(`policy ${path} answered ${res.status}: its system.authz must allow POLICY_TOKEN to GET /v1/policies and /v1/status`);
+    }
+    if (!res.ok) throw new PolicyUnavailableError(`policy ${path} answered ${res.status}`);
+    return res.json().catch(() => {
+      throw new PolicyUnavailableError(`policy ${path} answer is not JSON`);
+    });
+  }
+
+  /**
+   * OPA names a revision per bundle (`/v1/status`); without bundles the sidecar names the
+   * revision of its policy directory on `/ready`. Neither: null.
+   */
+  async function revision(): Promise<string | null> {
+    const status = (await getJson('/v1/status')) as { result?: { bundles?: Record<string, { active_revision?: unknown }> } } | undefined;
+    const bundles = Object.entries(status?.result?.bundles ?? {})
+      .filter(([, b]) => typeof b.active_revision === 'string' && b.active_revision !== '')
+      .map(([name, b]) => `${name}@${String(b.active_revision)}`)
+      .sort();
+    if (bundles.length) return bundles.join(', ');
+    const ready = (await getJson('/ready').catch(() => undefined)) as { revision?: unknown } | undefined;
+    return typeof ready?.revision === 'number' || typeof ready?.revision === 'string' ? String(ready.revision) : null;
+  }
+
+  async function describe(): Promise<PolicyListing> {
+    const listing = (await getJson('/v1/policies')) as { result?: unknown } | undefined;
+    if (!Array.isArray(listing?.result)) throw new PolicyUnavailableError('the policy service does not list its policies');
+    const modules: PolicyModule[] = listing.result
+      .filter((m): m is { id: string; raw: string } => typeof m?.id === 'string' && typeof m?.raw === 'string')
+      .map((m) => ({ id: m.id, raw: m.raw }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { mode: 'sidecar', revision: await revision().catch(() => null), modules };
+  }
+
   return {
     decide,
+    describe,
     async check() {
       const res = await fetch(new URL('/health', base), { signal: AbortSignal.timeout(options.timeoutMs * 4) });
       if (!res.ok) throw new Error(`policy /health answered ${res.status}`);

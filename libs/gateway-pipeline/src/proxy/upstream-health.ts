@@ -38,6 +38,7 @@ export class UpstreamHealth {
   private readonly entries = new Map<string, Entry>();
   private timer: NodeJS.Timeout | undefined;
   private readonly failuresToDown: number;
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly options: UpstreamHealthOptions) {
     this.failuresToDown = options.failuresToDown ?? 2;
@@ -46,8 +47,27 @@ export class UpstreamHealth {
   /** Sets the origins to watch (from the live route table); forgets the rest. */
   track(urls: Iterable<string>): void {
     const origins = new Set([...urls].map((u) => new URL(u).origin));
-    for (const o of origins) if (!this.entries.has(o)) this.entries.set(o, { state: 'unknown', since: null, lastChecked: null, lastError: null, failures: 0 });
-    for (const o of this.entries.keys()) if (!origins.has(o)) this.entries.delete(o);
+    let changed = false;
+    for (const o of origins) {
+      if (this.entries.has(o)) continue;
+      this.entries.set(o, { state: 'unknown', since: null, lastChecked: null, lastError: null, failures: 0 });
+      changed = true;
+    }
+    for (const o of this.entries.keys()) {
+      if (origins.has(o)) continue;
+      this.entries.delete(o);
+      changed = true;
+    }
+    if (changed) this.changed();
+  }
+
+  /**
+   * Calls `listener` after an upstream changes state (unknown, up, down) or the set of watched
+   * upstreams changes; not on every probe. Returns the unsubscribe function.
+   */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 
   start(): void {
@@ -87,6 +107,17 @@ export class UpstreamHealth {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.listeners.clear();
+  }
+
+  private changed(): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener();
+      } catch (err) {
+        this.options.logger.warn({ err }, 'upstream health listener failed');
+      }
+    }
   }
 
   private record(origin: string, e: Entry, error: string | null): void {
@@ -97,6 +128,9 @@ export class UpstreamHealth {
         if (e.state === 'down') this.options.logger.info({ upstream: origin }, 'upstream is up again');
         e.state = 'up';
         e.since = e.lastChecked;
+        e.failures = 0;
+        this.changed();
+        return;
       }
       e.failures = 0;
       return;
@@ -106,6 +140,7 @@ export class UpstreamHealth {
       this.options.logger.warn({ upstream: origin, error }, 'upstream marked down');
       e.state = 'down';
       e.since = e.lastChecked;
+      this.changed();
     }
   }
 

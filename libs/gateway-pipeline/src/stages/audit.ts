@@ -50,17 +50,53 @@ export function requestEvent(ctx: GatewayContext, ending: boolean): AuditEventIn
 }
 
 type End = (...args: unknown[]) => unknown;
+type Write = (...args: unknown[]) => boolean;
+
+/** Bytes a `write(chunk, encoding?)` puts on the wire. */
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  return (chunk as Uint8Array | undefined)?.byteLength ?? 0;
+}
+
+/**
+ * A response with a Content-Length is whole for its client once its last byte is written, before
+ * `end`: the write that completes the length is kept back and goes out with `end` (one write on
+ * the socket for a small answer). Chunked responses need nothing here: their last bytes are the
+ * terminating chunk that `end` writes. Returns what sends the kept-back write, if there is one.
+ */
+function keepBackLastWrite(res: { write: Write; getHeader(name: string): unknown }): () => void {
+  const write = res.write;
+  let written = 0;
+  let length: number | undefined;
+  // The write that completed the length and any after it, in order.
+  const kept: unknown[][] = [];
+  res.write = function keptWrite(this: unknown, ...args: unknown[]) {
+    length ??= Number(res.getHeader('content-length') ?? Number.NaN);
+    if (kept.length === 0) {
+      if (!Number.isFinite(length)) return write.apply(this, args);
+      written += byteLength(args[0], args[1]);
+      if (written < length) return write.apply(this, args);
+    }
+    kept.push(args);
+    return true;
+  };
+  return () => {
+    for (const args of kept.splice(0)) write.apply(res, args);
+  };
+}
 
 /**
  * One event per request, recorded when the response is being ended (status and duration are known
- * then) or, for a client that went away first, when the connection closes. The response's `end`
- * waits until the event is in Redis, so a client never has a whole answer whose event a crash of
- * this process could still lose; the wait is bounded by `holdMs`, after which (Redis slow or away)
- * the response ends anyway and the event stays with the producer. A WebSocket's response is its
- * socket: its `end` (a refusal, or the upstream closing) waits the same way.
+ * then) or, for a client that went away first, when the connection closes. The response's last
+ * bytes (its `end`, and with a Content-Length the write that completes it) wait until the event is
+ * in Redis, so a client never has a whole answer whose event a crash of this process could still
+ * lose; the wait is bounded by `holdMs`, after which (Redis slow or away) the response ends anyway
+ * and the event stays with the producer. A WebSocket's response is its socket: its `end` (a
+ * refusal, or the upstream closing) waits the same way.
  * Registered first in the pipeline so that refusals by later stages are recorded too: a denial is
  * a `policy_violation` with its reasons.
  */
+
 export function auditStage(deps: AuditDeps): Stage {
   const { emit, holdMs, unconfirmed } = deps;
   return {
@@ -73,6 +109,8 @@ export function auditStage(deps: AuditDeps): Stage {
         const release = () => {
           const calls = waiting!;
           waiting = undefined;
+          // The kept-back last bytes first, in the same turn as `end`: one write on the socket.
+          sendKept?.();
           for (const c of calls) c.end.apply(c.target, c.args);
         };
         const hold = (target: { end: End }) => {
@@ -101,6 +139,7 @@ export function auditStage(deps: AuditDeps): Stage {
             return this;
           };
         };
+        const sendKept = holdMs > 0 ? keepBackLastWrite(ctx.res as unknown as { write: Write; getHeader(name: string): unknown }) : undefined;
         hold(ctx.res as unknown as { end: End });
         // An upgrade is answered on the raw socket (a refusal or, after the 101, the piped upstream).
         // Node marks the requests it hands to the server's 'upgrade' listener (its typings omit the flag).

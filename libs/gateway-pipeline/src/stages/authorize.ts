@@ -4,6 +4,7 @@ import type { Counter } from '@cloud-stack/service-kit';
 import type { BudgetState, GatewayContext, Subject } from '../context';
 import { DecisionCache } from '../policy/decision-cache';
 import { PolicyUnavailableError, type Decision, type PolicyClient } from '../policy/policy-client';
+import { budgetInputFor, BudgetUnavailableError, policyInputFor } from '../policy/policy-input';
 import type { Stage } from '../stage';
 import { budgetExceeded } from './budget';
 
@@ -32,16 +33,11 @@ export function authorizeStage(deps: AuthorizeDeps): Stage {
   const retryAfter = String(deps.retryAfterSeconds ?? 5);
 
   async function budgetFor(ctx: GatewayContext): Promise<BudgetState | null> {
-    const agent = ctx.subject.agent_id;
-    // A request that costs nothing cannot exceed a budget: its decision does not depend on the spend
-    // (and stays cacheable while the spend moves).
-    if (!deps.budgetState || !agent || ctx.route.cost <= 0 || !ctx.route.stages.includes('budget')) return null;
     try {
-      return await deps.budgetState(agent);
-    } catch {
-      if (ctx.route.failure.budget === 'open') return null;
-      ctx.errorCode = 'budget_unavailable';
-      throw new HttpProblem(503, 'the budget store cannot be reached; try again later', { headers: { 'Retry-After': retryAfter } });
+      return await budgetInputFor(ctx.route, ctx.subject, deps.budgetState, retryAfter);
+    } catch (err) {
+      if (err instanceof BudgetUnavailableError) ctx.errorCode = 'budget_unavailable';
+      throw err;
     }
   }
 
@@ -59,15 +55,9 @@ export function authorizeStage(deps: AuthorizeDeps): Stage {
   return {
     id: 'policy',
     build(route) {
-      const routeDoc = { id: route.id, permission: route.permission, requires_governor: route.requires_governor, cost: route.cost };
       return async (ctx) => {
         ctx.budget = await budgetFor(ctx);
-        const input: PolicyInput = {
-          request: { method: ctx.req.method ?? 'GET', host: ctx.host, path: ctx.path },
-          route: { ...routeDoc, params: { ...ctx.params } },
-          subject: ctx.subject,
-          budget: ctx.budget,
-        };
+        const input = policyInputFor(route, { method: ctx.req.method ?? 'GET', host: ctx.host, path: ctx.path, params: ctx.params }, ctx.subject, ctx.budget);
         let decision;
         try {
           decision = await decide(ctx, input);

@@ -61,3 +61,22 @@ describe('gateway with the policy embedded', () => {
     expect(seen).toEqual([200, 200]);
   });
 });
+
+describe('the console API with the policy embedded', () => {
+  it('lists the modules of the policy directory with their files, and evaluates in-process', async () => {
+    const viewer = await stack.token('viewer@cloudstack.example');
+    const get = (path: string, init: RequestInit = {}) =>
+      fetch(`${stack.gatewayUrl}/__gateway/admin${path}`, { ...init, headers: { authorization: `Bearer ${viewer}`, 'content-type': 'application/json' } });
+    const policy = (await (await get('/policy')).json()) as { mode: string; revision: string; modules: Array<{ id: string; path?: string; raw: string }> };
+    expect(policy.mode).toBe('embedded');
+    expect(policy.revision).toMatch(/^\d+$/);
+    const authz = policy.modules.find((m) => m.id === 'gateway/authz.rego');
+    expect(authz?.path).toMatch(/infra\/policies\/gateway\/authz\.rego$/);
+    expect(authz?.raw).toContain('package gateway.authz');
+
+    const subject = ((await (await get('/me')).json()) as { subject: unknown }).subject;
+    const res = await get('/policy/evaluate', { method: 'POST', body: JSON.stringify({ route_id: 'agents.create', subject }) });
+    const body = (await res.json()) as { result: { allow: boolean; reasons: string[] } };
+    expect(body.result).toMatchObject({ allow: false, reasons: expect.arrayContaining(['governor required: this route requires a governor']) });
+  });
+});

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { get } from 'node:http';
+import { describe, expect, it, vi } from 'vitest';
 import { freePort, startProcess, waitForReady } from '@cloud-stack/test-kit';
 import { demoRoutes, useGatewayStack } from '../../support/stack';
 
@@ -68,6 +69,46 @@ describe('the gateway as it runs in production: cluster workers, SIGTERM', () =>
       await gateway.stop(15_000);
       expect(gateway.child.exitCode, `${gateway.child.signalCode}\n${gateway.output().slice(-3000)}`).toBe(0);
       expect((await stack.auditEvents()).filter((e) => e.correlation_id === marker)).toHaveLength(1);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
+
+/** One GET on a connection of its own: the primary hands each new connection to the next worker. */
+function getOnNewConnection(url: string, token: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+describe('the console traffic figures under cluster workers', () => {
+  it('are the whole gateway’s, whichever worker answers', async () => {
+    const port = await freePort();
+    // A prefix of its own, so only this process's traffic is counted.
+    const env = { ...stack.env(), WEB_CONCURRENCY: '2', LOG_LEVEL: 'info', GATEWAY_REDIS_PREFIX: `${stack.redisPrefix}cluster-traffic:` };
+    const gateway = startProcess('gateway', 'apps/gateway/src/main.ts', port, env);
+    try {
+      await waitForReady(gateway);
+      const listening = () => gateway.output().split('\n').filter((l) => l.includes('gateway worker listening')).length;
+      expect(await until(() => childrenOf(gateway.child.pid!).length === 2 && listening() === 2, 30_000)).toBe(true);
+      const token = await stack.token('viewer@cloudstack.example');
+      const requests = 12;
+      for (let i = 0; i < requests; i++) expect((await getOnNewConnection(`${gateway.url}/api/v1/agents`, token)).status).toBe(200);
+      const counted = async () => {
+        const res = await getOnNewConnection(`${gateway.url}/__gateway/admin/traffic?minutes=5`, token);
+        expect(res.status).toBe(200);
+        const points = (JSON.parse(res.body) as { points: Array<{ requests: Record<string, Record<string, number>> }> }).points;
+        return points.reduce((n, p) => n + (p.requests['agents.list']?.['200'] ?? 0), 0);
+      };
+      await vi.waitFor(async () => expect(await counted()).toBe(requests), { timeout: 30_000, interval: 500 });
+      // Asked again on new connections (so of both workers in turn), each answers the same total.
+      for (let i = 0; i < 4; i++) expect(await counted()).toBe(requests);
     } finally {
       await gateway.stop();
     }
