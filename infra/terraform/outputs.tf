@@ -33,3 +33,8 @@ output "operator_secrets" {
   description = "Secrets to give a value (gcloud secrets versions add) before the first deployment."
   value       = [for id in local.operator_secrets : google_secret_manager_secret.this[id].secret_id]
 }
+
+output "policy_bundle_url" {
+  description = "Where the policy-sidecar reads its OPA bundle: upload `npm run policy:build`'s archive here."
+  value       = "gs://${google_storage_bucket.policy_bundles.name}/${local.policy_bundle_object}"
+}

@@ -89,6 +89,8 @@ module "policy_sidecar" {
     HOST                  = "0.0.0.0"
     POLICY_AUTHENTICATION = "token"
     POLICY_AUTHORIZATION  = "basic"
+    # The OPA bundle from the policy bucket (policy-bundles.tf) instead of the image's policy directory.
+    POLICY_CONFIG = local.policy_bundle_config
   })
   secrets = {
     REDIS_URL    = local.secret["redis-url"]

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { AUDIT_QUEUE_PREFIX_DEFAULT, AUDIT_QUEUE_PREFIX_VARIABLE } from '@cloud-stack/contracts';
 import { ConfigError, env, isProduction, readConfig, requireHashTaggedPrefix, requireInProduction, shutdownConfigShape } from '@cloud-stack/service-kit';
-import { EMPTY_OPA_CONFIG, readOpaConfigFile, type OpaConfig } from './config/opa-config';
+import { EMPTY_OPA_CONFIG, readOpaConfigFile, readOpaConfigText, type OpaConfig } from './config/opa-config';
 import { checkDecisionLogConfig, decisionLogServiceConfigShape } from './decision-log/config';
 
 export const policyServerConfigShape = {
@@ -33,6 +33,8 @@ export const policyServerConfigShape = {
    * POLICY_DIR is not loaded.
    */
   POLICY_CONFIG_FILE: env.optionalString(),
+  /** The same configuration inline (YAML or JSON text), for deployments without files (Cloud Run env); not with POLICY_CONFIG_FILE. */
+  POLICY_CONFIG: env.optionalString(),
   /** Comma-separated local bundles (.tar.gz files or bundle directories), loaded instead of POLICY_DIR (`opa run --bundle`). */
   POLICY_BUNDLES: env.list([]),
   /** Largest accepted request body (input documents, policies). */
@@ -89,7 +91,12 @@ export function readPolicyServerConfig(source: Record<string, string | undefined
   const config = readConfig(policyServerConfigShape, source);
   checkDecisionLogConfig(config);
   if (config.DECISION_LOG_SINK === 'bullmq') requireHashTaggedPrefix(config.REDIS_URL, AUDIT_QUEUE_PREFIX_VARIABLE, config[AUDIT_QUEUE_PREFIX_VARIABLE]);
-  const opa: OpaConfig = config.POLICY_CONFIG_FILE ? readOpaConfigFile(config.POLICY_CONFIG_FILE, source) : EMPTY_OPA_CONFIG;
+  if (config.POLICY_CONFIG_FILE && config.POLICY_CONFIG) throw new ConfigError('POLICY_CONFIG', 'set either POLICY_CONFIG or POLICY_CONFIG_FILE (--config-file), not both');
+  const opa: OpaConfig = config.POLICY_CONFIG_FILE
+    ? readOpaConfigFile(config.POLICY_CONFIG_FILE, source)
+    : config.POLICY_CONFIG
+      ? readOpaConfigText(config.POLICY_CONFIG, 'POLICY_CONFIG', 'POLICY_CONFIG', source)
+      : EMPTY_OPA_CONFIG;
   requireInProduction(source, [
     // The default is an unauthenticated local Redis; a deployment names its own (password included).
     ...(config.DECISION_LOG_SINK === 'bullmq' ? ['REDIS_URL'] : []),

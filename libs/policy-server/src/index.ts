@@ -35,7 +35,7 @@ export { bearerIdentity } from './authz/identity';
 export { builtinAuthzModule, BUILTIN_AUTHZ_ID } from './authz/builtin-policy';
 export { runPolicyTests } from './testing/run-tests';
 export type { PolicyTestOptions, PolicyTestReport, PolicyTestResult, PolicyTestStatus } from './testing/run-tests';
-export { parseOpaConfig, readOpaConfigFile, defaultDecisionPath, decisionLogsConfig, serviceConfig, redactedOpaConfig, EMPTY_OPA_CONFIG } from './config/opa-config';
+export { parseOpaConfig, readOpaConfigFile, readOpaConfigText, defaultDecisionPath, decisionLogsConfig, serviceConfig, redactedOpaConfig, EMPTY_OPA_CONFIG } from './config/opa-config';
 export type { OpaConfig, ServiceConfig, ServiceCredentials, KeyConfig, BundleConfig, BundleSigningConfig, DecisionLogsConfig, StatusConfig, SigningAlgorithm } from './config/opa-config';
 export { BundleManager } from './bundles/bundle-manager';
 export type { BundleStatus, BundleManagerOptions } from './bundles/bundle-manager';

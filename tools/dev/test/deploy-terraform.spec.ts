@@ -138,6 +138,35 @@ describe('infra/terraform', () => {
     expect(root.text).toMatch(/databases\s*=\s*toset\(\["identity", "gateway", "audit"\]\)/);
   });
 
+  it('keeps the OPA bundle in a versioned, uniform-access bucket only the policy-sidecar may read, and points the sidecar at it', async () => {
+    const bucket = one(root.hcl.resource!.google_storage_bucket?.policy_bundles);
+    expect(bucket).toMatchObject({ uniform_bucket_level_access: true, public_access_prevention: 'enforced', versioning: [{ enabled: true }] });
+    // The one storage grant anywhere: object reads on this bucket, to the sidecar's service account.
+    const grants = Object.entries(root.hcl.resource!).filter(([type]) => type.startsWith('google_storage_') && type.includes('_iam_'));
+    expect(grants.map(([type, byName]) => [type, Object.keys(byName)])).toEqual([['google_storage_bucket_iam_member', ['policy_sidecar_reads_bundles']]]);
+    expect(one(root.hcl.resource!.google_storage_bucket_iam_member!.policy_sidecar_reads_bundles)).toEqual({
+      bucket: '${google_storage_bucket.policy_bundles.name}',
+      role: 'roles/storage.objectViewer',
+      member: 'serviceAccount:${module.policy_sidecar.service_account}',
+    });
+    expect(Object.keys(root.hcl.resource!.google_project_iam_member ?? {}).filter((n) => /storage/i.test(n))).toEqual([]);
+    expect(root.text).not.toMatch(/roles\/storage\.(?!objectViewer")/);
+    // The sidecar, and no other service, gets OPA's configuration inline (POLICY_CONFIG).
+    const calls = Object.values(root.hcl.module ?? {}).map(one);
+    expect(calls.filter((c) => String(c.env).includes('POLICY_CONFIG')).map(appOf)).toEqual(['policy-sidecar']);
+    expect(String(one(root.hcl.module!.policy_sidecar).env)).toMatch(/POLICY_CONFIG\s*=\s*local\.policy_bundle_config\b/);
+    // OPA's GCS pattern: the JSON API objects URL of this bucket, gcp_metadata credentials, `?alt=media`.
+    const locals = ((await parse('policy-bundles.tf', readFileSync(join(TF, 'policy-bundles.tf'), 'utf8'))) as { locals: Block[] }).locals;
+    const { policy_bundle_config: config, policy_bundle_object: object } = one(locals) as { policy_bundle_config: string; policy_bundle_object: string };
+    expect(config).toMatch(/^\$\{jsonencode\(\{/);
+    expect(config).toContain('url = "https://storage.googleapis.com/storage/v1/b/${google_storage_bucket.policy_bundles.name}/o"');
+    expect(config).toMatch(/credentials = \{\s*gcp_metadata = \{ scopes = \["https:\/\/www\.googleapis\.com\/auth\/devstorage\.read_only"\] \}\s*\}/);
+    expect(config).toMatch(/service\s*=\s*"gcs"/);
+    expect(config).toContain('resource = "${local.policy_bundle_object}?alt=media"');
+    expect(object).toBe('bundle.tar.gz');
+    expect(one(root.hcl.output?.policy_bundle_url).value).toBe('gs://${google_storage_bucket.policy_bundles.name}/${local.policy_bundle_object}');
+  });
+
   it('declares its inputs with descriptions and outputs the gateway URL and the secrets left to fill', () => {
     for (const name of ['project_id', 'region', 'image_repository', 'network', 'subnetwork', 'services']) {
       expect(one(root.hcl.variable?.[name]).description, name).toEqual(expect.any(String));

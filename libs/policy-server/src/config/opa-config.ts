@@ -341,11 +341,19 @@ export function readOpaConfigFile(file: string, env: Record<string, string | und
   } catch (err) {
     throw new ConfigError('POLICY_CONFIG_FILE', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  return readOpaConfigText(text, 'POLICY_CONFIG_FILE', file, env);
+}
+
+/**
+ * OPA's configuration as text (POLICY_CONFIG: what a Cloud Run service sets as one environment
+ * variable, where mounting a file would need a secret volume); `${VAR}` substituted as in a file.
+ */
+export function readOpaConfigText(text: string, variable = 'POLICY_CONFIG', origin = variable, env: Record<string, string | undefined> = process.env): OpaConfig {
   let doc: unknown;
   try {
     doc = loadYaml(substituteEnv(text, env));
   } catch (err) {
-    throw new ConfigError('POLICY_CONFIG_FILE', `${file} is not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    throw new ConfigError(variable, `${origin} is not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }
   return parseOpaConfig(doc);
 }

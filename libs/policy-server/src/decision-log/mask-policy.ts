@@ -1,5 +1,6 @@
 import type { PolicySnapshot } from '../store/policy-store';
 import type { DecisionLogEntry } from './types';
+import { pathEscape } from '../go-url';
 
 /**
  * OPA's decision-log mask policy (`decision_logs.mask_decision`, default `data.system.log.mask`,
@@ -24,16 +25,6 @@ export class MaskRuleError extends Error {
   override name = 'MaskRuleError';
 }
 
-// Go's url.PathEscape / PathUnescape, as OPA normalises each segment of a mask path.
-const PATH_SAFE = /^[A-Za-z0-9\-_.~$&+:=@]$/;
-function pathEscape(segment: string): string {
-  let out = '';
-  for (const byte of Buffer.from(segment, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += byte < 0x80 && PATH_SAFE.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
 
 function checkUnescape(segment: string): void {
   const bad = /%(?![0-9A-Fa-f]{2})/.exec(segment);

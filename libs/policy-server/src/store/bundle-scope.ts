@@ -1,4 +1,5 @@
 import { OpaHttpError } from '../opa/errors';
+import { pathEscape } from '../go-url';
 
 /** An activated bundle as the serving snapshot records it. */
 export interface ActiveBundle {
@@ -10,16 +11,6 @@ export interface ActiveBundle {
   readonly roots: readonly (readonly string[])[];
 }
 
-// Go's url.PathEscape, as storage.Path.String() prints a path in OPA's messages.
-const PATH_SAFE = /^[A-Za-z0-9\-_.~$&+:=@]$/;
-function pathEscape(segment: string): string {
-  let out = '';
-  for (const byte of Buffer.from(segment, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += byte < 0x80 && PATH_SAFE.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
 
 /**
  * OPA's checkPathScope (v1/server/server.go): a path a bundle owns — a root, under one or above

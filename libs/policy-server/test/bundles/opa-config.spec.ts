@@ -140,4 +140,12 @@ describe('OPA configuration file', () => {
     expect(() => policyServerEnv(['-c'], {})).toThrow('config error: -c: needs a file');
     expect(() => policyServerEnv(['--bundle'], {})).toThrow('config error: --bundle: unknown flag');
   });
+
+  it('reads the same configuration inline from POLICY_CONFIG (a Cloud Run variable), never together with a file', () => {
+    expect(readPolicyServerConfig({ POLICY_CONFIG: OPA_YAML, BUNDLE_TOKEN: 't' }).opa.bundles['authz']?.service).toBe('acmecorp');
+    expect(() => readPolicyServerConfig({ POLICY_CONFIG: 'services: [unclosed' })).toThrow('config error: POLICY_CONFIG: POLICY_CONFIG is not valid YAML');
+    expect(() => readPolicyServerConfig({ POLICY_CONFIG: OPA_YAML, POLICY_CONFIG_FILE: file('both.yaml', OPA_YAML), BUNDLE_TOKEN: 't' })).toThrow(
+      'config error: POLICY_CONFIG: set either POLICY_CONFIG or POLICY_CONFIG_FILE (--config-file), not both',
+    );
+  });
 });
