@@ -25,24 +25,23 @@ export function policyInputFor(route: Route, request: PolicyRequest, subject: Su
 }
 
 /**
- * The agent's budget as the policy sees it, or null. A request that costs nothing cannot exceed a
- * budget: its decision does not depend on the spend (and stays cacheable while the spend moves).
- * The store being unreachable follows the route's budget failure mode (503 when closed).
+ * The agent's budget as the policy sees it: null at once when none applies (no promise on the
+ * request path), else the store's answer. A request that costs nothing cannot exceed a budget: its
+ * decision does not depend on the spend (and stays cacheable while the spend moves). The store
+ * being unreachable follows the route's budget failure mode (503 when closed).
  */
-export async function budgetInputFor(
+export function budgetInputFor(
   route: Route,
   subject: Subject,
   budgetState: ((agentId: string) => Promise<BudgetState | null>) | undefined,
   retryAfterSeconds = '5',
-): Promise<BudgetState | null> {
+): Promise<BudgetState | null> | null {
   const agent = subject.agent_id;
   if (!budgetState || !agent || route.cost <= 0 || !route.stages.includes('budget')) return null;
-  try {
-    return await budgetState(agent);
-  } catch {
+  return budgetState(agent).catch(() => {
     if (route.failure.budget === 'open') return null;
     throw new BudgetUnavailableError(retryAfterSeconds);
-  }
+  });
 }
 
 /** The budget store could not be read for a fail-closed route. */

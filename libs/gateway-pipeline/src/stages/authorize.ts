@@ -32,9 +32,9 @@ function canSeeReasons(subject: Subject, roles: readonly Role[]): boolean {
 export function authorizeStage(deps: AuthorizeDeps): Stage {
   const retryAfter = String(deps.retryAfterSeconds ?? 5);
 
-  async function budgetFor(ctx: GatewayContext): Promise<BudgetState | null> {
+  async function budgetFor(ctx: GatewayContext, pending: Promise<BudgetState | null>): Promise<BudgetState | null> {
     try {
-      return await budgetInputFor(ctx.route, ctx.subject, deps.budgetState, retryAfter);
+      return await pending;
     } catch (err) {
       if (err instanceof BudgetUnavailableError) ctx.errorCode = 'budget_unavailable';
       throw err;
@@ -56,7 +56,8 @@ export function authorizeStage(deps: AuthorizeDeps): Stage {
     id: 'policy',
     build(route) {
       return async (ctx) => {
-        ctx.budget = await budgetFor(ctx);
+        const pendingBudget = budgetInputFor(route, ctx.subject, deps.budgetState, retryAfter);
+        ctx.budget = pendingBudget ? await budgetFor(ctx, pendingBudget) : null;
         const input = policyInputFor(route, { method: ctx.req.method ?? 'GET', host: ctx.host, path: ctx.path, params: ctx.params }, ctx.subject, ctx.budget);
         let decision;
         try {
