@@ -102,11 +102,15 @@ async function listQueue(q: TaskQueue, connection: ConnectionOptions, rows: Task
     if (schedulers.length === 0) empty.push(q);
     // Schedulers keep their last 50–100 jobs: few enough to read whole.
     const read = async (...types: Array<'active' | 'delayed' | 'completed' | 'failed'>) => (schedulers.length ? queue.getJobs(types, 0, 500) : []);
+    // Read in the order a job moves (active → delayed for a retry → finished), then let the later
+    // state win: a job that finished between two reads would otherwise show as running too.
     const [active, delayed, finished] = [await read('active'), await read('delayed'), await read('completed', 'failed')];
+    const done = new Set(finished.map((j) => j.id));
+    const pending = (jobs: Job[]) => jobs.filter((j) => !done.has(j.id));
     for (const s of schedulers) {
       const schedule = s.every ? `every ${duration(s.every)}` : `cron ${s.pattern ?? '?'}${s.tz ? ` ${s.tz}` : ''}`;
       const own = (jobs: Job[]) => jobs.filter((j) => j.repeatJobKey === s.key);
-      const outcome = outcomeOf({ active: own(active), delayed: own(delayed), finished: own(finished) });
+      const outcome = outcomeOf({ active: own(pending(active)), delayed: own(pending(delayed)), finished: own(finished) });
       rows.push({ name: s.key, owner: q.owner, queue: `${q.prefix}:${q.queue}`, schedule, ...outcome, nextRun: iso(s.next) });
     }
   } finally {
