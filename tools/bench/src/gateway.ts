@@ -10,6 +10,7 @@
  *   npm run bench:gateway        (BENCH_DURATION=5 s per run, BENCH_ROUNDS=3, BENCH_CONNECTIONS=10;
  *                                 BENCH_PROFILE_DIR=dir writes each gateway's CPU profile;
  *                                 BENCH_TARGETS=gateway,embedded measures only those;
+ *                                 BENCH_AUDIT_HOLD_MS=N runs the gateways with AUDIT_HOLD_MS=N;
  *                                 BENCH_INSTRUCTIONS=N runs the proxies and gateways under valgrind's
  *                                 callgrind and counts the instructions of N requests per target:
  *                                 slow, but the same on a busy machine as on a quiet one)
@@ -180,6 +181,7 @@ async function main(): Promise<void> {
       POLICY_DIR: 'infra/policies',
       POLICY_WATCH: 'false',
       WEB_CONCURRENCY: '1',
+      ...(process.env.BENCH_AUDIT_HOLD_MS ? { AUDIT_HOLD_MS: process.env.BENCH_AUDIT_HOLD_MS } : {}),
     };
     await runProcess('apps/gateway/src/cli.ts', ['apply', routeFile, '--activate'], gatewayEnv);
     await runProcess('apps/gateway/src/cli.ts', ['budget', 'agent-prod-001', '1000000000'], gatewayEnv);
@@ -214,6 +216,8 @@ async function main(): Promise<void> {
       ...(gateways.cold && { cold: { url: `${gateways.cold.url}/full/1`, headers: auth, server: gateways.cold } }),
       direct_c1: { url: `${upstream.url}/full/1`, headers: {}, server: upstream, connections: 1 },
       gateway_c1: { url: `${gateways.sidecar.url}/full/1`, headers: auth, server: gateways.sidecar, connections: 1 },
+      // What audit and rate limit add at one connection, where nothing is batched.
+      gateway_minimal_c1: { url: `${gateways.sidecar.url}/minimal/1`, headers: auth, server: gateways.sidecar, connections: 1 },
     };
     if (only) for (const name of Object.keys(targets)) if (!only.includes(name)) delete targets[name];
     for (const [name, t] of Object.entries(targets)) {
@@ -266,6 +270,10 @@ async function main(): Promise<void> {
       audit_ratio: ratio(m.gateway.rps, m.gateway_no_audit.rps),
       rate_limit_ratio: ratio(m.gateway.rps, m.gateway_no_rate_limit.rps),
       p99_added_ms_c1: Math.round((m.gateway_c1.p99 - m.direct_c1.p99) * 100) / 100,
+      // Without audit and rate limit: at one connection every event is its own BullMQ add, and the
+      // response waits for it (AUDIT_HOLD_MS).
+      p99_added_ms_c1_minimal: Math.round((m.gateway_minimal_c1.p99 - m.direct_c1.p99) * 100) / 100,
+      audit_rate_limit_ratio_c1: ratio(m.gateway_c1.rps, m.gateway_minimal_c1.rps),
       // The same ratios from CPU per request: what one core sustains, unaffected by the machine's other load.
       gateway_cpu_us: Math.round(m.gateway.cpuUs),
       bare_ehp_cpu_us: Math.round(m.bare_ehp.cpuUs),
