@@ -8,7 +8,7 @@
  * the median round is reported.
  *
  *   npm run bench:gateway        (BENCH_DURATION=5 s per run, BENCH_ROUNDS=3, BENCH_CONNECTIONS=10;
- *                                 BENCH_PROFILE_DIR=dir writes each gateway's CPU profile;
+ *                                 BENCH_PROFILE_DIR=dir writes each gateway's CPU profile, and bare ehp's;
  *                                 BENCH_TARGETS=gateway,embedded measures only those;
  *                                 BENCH_AUDIT_HOLD_MS=N runs the gateways with AUDIT_HOLD_MS=N;
  *                                 BENCH_INSTRUCTIONS=N runs the proxies and gateways under valgrind's
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     const measured = (name: string) => name.startsWith('gateway') || name.startsWith('bare');
     if (INSTRUCTIONS) execFileSync('mkdir', ['-p', CALLGRIND_DIR]);
     const start = (name: string, entry: string, port: number, env: Record<string, string>) => {
-      const p = INSTRUCTIONS && measured(name) ? startUnderCallgrind(name, entry, port, env) : startProcess(name, entry, port, env, name.startsWith('gateway') ? profile : []);
+      const p = INSTRUCTIONS && measured(name) ? startUnderCallgrind(name, entry, port, env) : startProcess(name, entry, port, env, name.startsWith('gateway') || name === 'bare-ehp' ? profile : []);
       processes.push(p);
       return p;
     };
