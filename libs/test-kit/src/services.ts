@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, Socket } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
@@ -23,16 +23,47 @@ export interface ControlledService extends StartedService {
   resume(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Listens on `port` (0: any) and closes again; resolves the port, or null when it is taken. */
+function probePort(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.once('error', () => resolve(null));
+    srv.listen(port, '127.0.0.1', () => {
       const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(bound));
     });
   });
+}
+
+/** The first port of the kernel's ephemeral range (outgoing connections take their ports from it). */
+function ephemeralStart(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+const LOW_PORT = 10_000;
+const handedOut = new Set<number>();
+
+/**
+ * A port a child process can listen on next. Taken below the ephemeral range: a port the kernel
+ * hands out for `listen(0)` is one an outgoing connection (to PostgreSQL, Redis, another service
+ * of a parallel test file) may take before the child binds it, which failed a run with EADDRINUSE.
+ */
+export async function freePort(): Promise<number> {
+  const top = ephemeralStart();
+  for (let attempt = 0; top - LOW_PORT > 1000 && attempt < 50; attempt++) {
+    const port = LOW_PORT + Math.floor(Math.random() * (top - LOW_PORT));
+    if (handedOut.has(port) || (await probePort(port)) === null) continue;
+    handedOut.add(port);
+    return port;
+  }
+  const port = await probePort(0);
+  if (port === null) throw new Error('no free port on 127.0.0.1');
+  return port;
 }
 
 export async function postgresAnswers(url: string): Promise<boolean> {
