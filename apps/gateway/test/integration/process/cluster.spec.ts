@@ -43,11 +43,13 @@ describe('the gateway as it runs in production: cluster workers, SIGTERM', () =>
       expect(await until(() => childrenOf(primary).length === 2 && listening() === 2, 30_000), gateway.output().slice(-3000)).toBe(true);
       const token = await stack.token('viewer@cloudstack.example');
       // Pooled connections to a worker that was just killed are reset (the pool may hold more than
-      // one); a new connection reaches a live worker.
+      // one); a new connection reaches a live worker. Each try is bounded: in one CI run a request
+      // here was never answered and the test waited until its own timeout (likely a connection the
+      // primary was handing to the worker as it died); the retry takes another connection.
       const ok = async (): Promise<number> => {
         for (let attempt = 1; ; attempt++) {
           try {
-            return (await fetch(`${gateway.url}/api/v1/agents`, { headers: { authorization: `Bearer ${token}` } })).status;
+            return (await fetch(`${gateway.url}/api/v1/agents`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) })).status;
           } catch (err) {
             if (attempt >= 4) throw err;
           }
