@@ -122,8 +122,10 @@ export const FAULTS: readonly Fault[] = [
     check(samples) {
       const gw = viaGateway(samples);
       const slow503 = gw.filter((s) => s.status === 503 && s.ms > FAST_MS);
+      // Refused connections are 502 until the health checks mark the upstream down (two failures,
+      // probes every 500 ms here). On a loaded machine the probes can get there before any request
+      // does, so a 502 is not required here; apps/gateway's upstreams test pins it down.
       return [
-        ...(count(gw, (s) => s.status === 502) > 0 ? [] : ['no 502 while the upstream refused connections']),
         ...(count(gw, (s) => s.status === 503) > 0 ? [] : ['no 503 once the upstream was marked down']),
         ...slow503.slice(0, 3).map((s) => `a 503 for a marked-down upstream took ${s.ms} ms (more than ${FAST_MS})`),
       ];
