@@ -12,30 +12,8 @@ export function DiffView({ diff }: { diff: Pick<RouteDiff, 'added' | 'removed' |
         </p>
       )}
       {none && <p>No differences: both versions have the same routes.</p>}
-      {diff.added.length > 0 && (
-        <>
-          <h4>Added</h4>
-          <ul>
-            {diff.added.map((r) => (
-              <li key={r.id} className="added">
-                + <code>{r.id}</code> {show(r.methods)} {r.path} → {r.upstream}
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
-      {diff.removed.length > 0 && (
-        <>
-          <h4>Removed</h4>
-          <ul>
-            {diff.removed.map((r) => (
-              <li key={r.id} className="removed">
-                − <code>{r.id}</code> {show(r.methods)} {r.path} → {r.upstream}
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
+      <RouteList title="Added" className="added" sign="+" routes={diff.added} />
+      <RouteList title="Removed" className="removed" sign="−" routes={diff.removed} />
       {diff.changed.length > 0 && (
         <>
           <h4>Changed</h4>
@@ -56,5 +34,22 @@ export function DiffView({ diff }: { diff: Pick<RouteDiff, 'added' | 'removed' |
         </>
       )}
     </div>
+  );
+}
+
+/** The routes one side of a diff has alone; nothing when there are none. */
+function RouteList({ title, className, sign, routes }: { title: string; className: string; sign: string; routes: RouteDiff['added'] }) {
+  if (routes.length === 0) return null;
+  return (
+    <>
+      <h4>{title}</h4>
+      <ul>
+        {routes.map((r) => (
+          <li key={r.id} className={className}>
+            {sign} <code>{r.id}</code> {show(r.methods)} {r.path} → {r.upstream}
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }

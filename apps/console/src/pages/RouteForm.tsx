@@ -114,6 +114,17 @@ export function RouteForm(props: { route: Partial<Route> | null; onSave: (route:
     ) : null;
   };
   const aria = (f: Field) => (errors.has(f) ? { 'aria-invalid': true, 'aria-describedby': `${fid(f)}-error` } : {});
+  const checkboxes = (key: 'methods' | 'stages', legend: string, values: readonly string[]) => (
+    <fieldset className={errors.has(key) ? 'invalid' : ''} {...aria(key)}>
+      <legend>{legend}</legend>
+      {values.map((v) => (
+        <label key={v} className="check">
+          <input type="checkbox" checked={form[key].includes(v)} onChange={() => toggle(key, v)} /> {v}
+        </label>
+      ))}
+      {errorOf(key)}
+    </fieldset>
+  );
   const text = (f: Field, key: keyof FormState, label: string, hint?: string, type = 'text') => (
     <div className={`field${errors.has(f) ? ' invalid' : ''}`}>
       <label htmlFor={fid(f)}>{label}</label>
@@ -147,24 +158,8 @@ export function RouteForm(props: { route: Partial<Route> | null; onSave: (route:
         {text('rate_limit.per_hour', 'per_hour', 'Rate limit per hour', 'empty = none')}
         {text('timeout_ms', 'timeout_ms', 'Upstream timeout (ms)')}
       </div>
-      <fieldset className={errors.has('methods') ? 'invalid' : ''} {...aria('methods')}>
-        <legend>Methods (none checked = every method)</legend>
-        {METHODS.map((m) => (
-          <label key={m} className="check">
-            <input type="checkbox" checked={form.methods.includes(m)} onChange={() => toggle('methods', m)} /> {m}
-          </label>
-        ))}
-        {errorOf('methods')}
-      </fieldset>
-      <fieldset className={errors.has('stages') ? 'invalid' : ''} {...aria('stages')}>
-        <legend>Stages</legend>
-        {STAGES.map((s) => (
-          <label key={s} className="check">
-            <input type="checkbox" checked={form.stages.includes(s)} onChange={() => toggle('stages', s)} /> {s}
-          </label>
-        ))}
-        {errorOf('stages')}
-      </fieldset>
+      {checkboxes('methods', 'Methods (none checked = every method)', METHODS)}
+      {checkboxes('stages', 'Stages', STAGES)}
       <label className="check">
         <input type="checkbox" checked={form.requires_governor} onChange={(e) => set('requires_governor', e.target.checked)} /> Requires a governor
       </label>
