@@ -41,6 +41,7 @@ import {
   UpstreamAgents,
   UpstreamHealth,
   type BudgetSchema,
+  type PendingEvents,
   type PolicyClient,
 } from '@cloud-stack/gateway-pipeline';
 import { bullConnection, correlationId, createRedisClient, pubSubUrl, errorHandler, healthHandler, HttpProblem, metricsHandler, MetricsRegistry, readyHandler, type Logger, type ReadinessCheck } from '@cloud-stack/service-kit';
@@ -160,8 +161,17 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   await identity.ready();
   const policy = await openPolicy(config, logger);
   const auditRedis = config.AUDIT_EVENTS ? bullConnection(config.AUDIT_REDIS_URL ?? config.REDIS_URL) : undefined;
+  const unaudited: PendingEvents = { count: 0 };
   const audit = auditRedis
-    ? createAuditProducer({ connection: auditRedis.connection, prefix: config.AUDIT_QUEUE_PREFIX, maxBuffered: config.AUDIT_BUFFER_EVENTS, logger, metrics })
+    ? createAuditProducer({
+        connection: auditRedis.connection,
+        prefix: config.AUDIT_QUEUE_PREFIX,
+        maxBuffered: config.AUDIT_BUFFER_EVENTS,
+        coming: () => unaudited.count,
+        gatherMs: config.AUDIT_GATHER_MS,
+        logger,
+        metrics,
+      })
     : undefined;
   const emit = (event: AuditEventInput) => audit?.emit(event) ?? false;
 
@@ -188,6 +198,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
           auditStage({
             emit: (event) => audit.emitAndConfirm(event),
             holdMs: config.AUDIT_HOLD_MS,
+            pending: unaudited,
             unconfirmed: metrics.counter('gateway_audit_unconfirmed_total', 'Responses that ended before their audit event was in Redis'),
           }),
         ]

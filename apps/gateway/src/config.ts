@@ -52,6 +52,11 @@ export const gatewayConfigShape = {
    * lose the event of an answered request); past it the response ends and the event stays buffered.
    */
   AUDIT_HOLD_MS: env.int(10, 0),
+  /**
+   * Longest an audit batch waits for the events of requests still in progress, so that under load
+   * one enqueue carries many events; a lone request's event never waits for it.
+   */
+  AUDIT_GATHER_MS: env.int(2, 0),
   /** HMAC secret for X-Gateway-Signature on upstream requests; unset = identity headers unsigned. */
   UPSTREAM_SIGNING_SECRET: env.optionalString(),
   MAX_BODY_BYTES: env.int(10 * 1024 * 1024, 1),

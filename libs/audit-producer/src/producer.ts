@@ -18,6 +18,15 @@ export interface AuditProducerOptions {
    * batch gathers behind it, so batches grow with load and the adds in flight stay few.
    */
   readonly lingerMs?: number;
+  /**
+   * How many events are on their way (for example requests in progress, each of which will emit
+   * one). While any are, a batch that has lingered waits for them up to `gatherMs` more, as
+   * PostgreSQL's commit_delay waits for commit_siblings: under load one add carries many events,
+   * while a lone event still goes after one turn of the event loop.
+   */
+  readonly coming?: () => number;
+  /** Longest a batch waits for `coming` events (default 2 ms). */
+  readonly gatherMs?: number;
   /** Events held in memory at most, buffered or in flight; beyond that `emit` drops and counts (default 50 000). */
   readonly maxBuffered?: number;
   /** Attempts of one Queue.add before the batch is dropped and counted (default 8, backoff from 50 ms up to 5 s). */
@@ -93,6 +102,8 @@ function currentTraceparent(): string | undefined {
 export function createAuditProducer(options: AuditProducerOptions): AuditProducer {
   const maxBatch = options.maxBatch ?? 500;
   const lingerMs = options.lingerMs ?? 0;
+  const coming = options.coming;
+  const gatherMs = options.gatherMs ?? 2;
   const maxBuffered = options.maxBuffered ?? 50_000;
   const addAttempts = options.addAttempts ?? 8;
   const jobOptions: JobsOptions = { ...DEFAULT_AUDIT_JOB_OPTIONS, ...options.jobOptions };
@@ -114,6 +125,8 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
   let onWire = 0;
   // The batch's wait is over, but it waits for the add on the wire to come back.
   let due = false;
+  // The batch has lingered and now waits for the `coming` events.
+  let gathering = false;
   let inFlightEvents = 0;
   const inFlight = new Set<Promise<void>>();
   let emitted = 0;
@@ -180,6 +193,7 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
       immediate = undefined;
     }
     due = false;
+    gathering = false;
     if (buffer.length === 0) return;
     const events = buffer;
     const parents = traceparents;
@@ -196,10 +210,19 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
     inFlight.add(p);
   }
 
-  /** The batch's wait is over: it goes unless an add is on the wire, then it goes when that returns. */
+  /**
+   * The batch's wait is over (unless events are coming: then it gathers them first): it goes unless
+   * an add is on the wire, then it goes when that returns.
+   */
   function lingered(): void {
     timer = undefined;
     immediate = undefined;
+    if (!gathering && coming && coming() > 0) {
+      gathering = true;
+      timer = setTimeout(lingered, gatherMs);
+      return;
+    }
+    gathering = false;
     if (onWire === 0) dispatch();
     else due = true;
   }
@@ -226,7 +249,10 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
     }
     buffer.push(event);
     if (buffer.length >= maxBatch) dispatch();
-    else if (buffer.length === 1) {
+    else if (gathering && coming!() === 0) {
+      clearTimeout(timer);
+      lingered();
+    } else if (buffer.length === 1) {
       if (lingerMs === 0) immediate = setImmediate(lingered);
       else timer = setTimeout(lingered, lingerMs);
     }

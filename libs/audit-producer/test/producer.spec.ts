@@ -108,6 +108,35 @@ describe('the audit producer', () => {
     }
   });
 
+  it('waits for coming events (up to gatherMs) so that they share one job, and sends a lone event after one turn', async () => {
+    let coming = 0;
+    const producer = createAuditProducer({ connection: redis.url, prefix: redis.prefix, queueName: 'coming', coming: () => coming, gatherMs: 10_000 });
+    try {
+      // Nothing coming: one turn, as without the option.
+      expect(await producer.emitAndConfirm(event(0))).toBe(true);
+      coming = 3;
+      const confirmations: Promise<boolean>[] = [];
+      for (let i = 1; i <= 3; i++) {
+        coming--;
+        confirmations.push(producer.emitAndConfirm(event(i)));
+        // Several turns between requests' ends: the batch still waits while one is coming.
+        for (let t = 0; t < 5; t++) await turn();
+        if (coming > 0) expect(producer.stats().pending).toBe(i);
+      }
+      expect(await Promise.all(confirmations)).toEqual([true, true, true]);
+      // The wait is bounded: a request that never ends delays its siblings by gatherMs at most.
+      const bounded = createAuditProducer({ connection: redis.url, prefix: redis.prefix, queueName: 'coming', coming: () => 1, gatherMs: 30 });
+      const started = Date.now();
+      expect(await bounded.emitAndConfirm(event(4))).toBe(true);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+      await bounded.close();
+      const jobs = await openQueue('coming').getJobs(['waiting']);
+      expect(jobs.map((j) => j.data.events.length).sort()).toEqual([1, 1, 3]);
+    } finally {
+      await producer.close();
+    }
+  });
+
   it('bounds its buffer: overflow and invalid events are refused, counted and logged', async () => {
     const metrics = new MetricsRegistry();
     const logged: unknown[] = [];

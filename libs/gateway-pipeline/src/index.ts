@@ -9,7 +9,7 @@ export { readCorrelation } from './request/correlation';
 export type { Correlation } from './request/correlation';
 export { inspectRequest, isDefect } from './request/inspect';
 export type { InspectedRequest, RequestDefect } from './request/inspect';
-export { auditStage } from './stages/audit';
+export { auditStage, type PendingEvents } from './stages/audit';
 export { authenticateStage, subjectOf, tokenRequired, AuthenticationError } from './stages/authenticate';
 export type { AuthenticationErrorCode } from './stages/authenticate';
 export { authorizeStage } from './stages/authorize';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEventInput } from '@cloud-stack/contracts';
 import { RouteSpecSchema } from '@cloud-stack/gateway-routing';
 import { MetricsRegistry } from '@cloud-stack/service-kit';
-import { ANONYMOUS, auditStage, readCorrelation, type GatewayContext } from '../src/index';
+import { ANONYMOUS, auditStage, readCorrelation, type GatewayContext, type PendingEvents } from '../src/index';
 
 const route = RouteSpecSchema.parse({ id: 'audited', path: '/x', upstream: 'http://127.0.0.1:1' });
 
@@ -67,8 +67,14 @@ afterEach(async () => {
 });
 
 /** A server whose every request goes through the audit stage, then `handle`. */
-async function serve(producer: Producer, holdMs: number, handle: Handler, unconfirmed?: MetricsRegistry): Promise<{ port: number; contexts: GatewayContext[] }> {
-  const run = auditStage({ emit: producer.emit, holdMs, unconfirmed: unconfirmed?.counter('unconfirmed_total', 'unconfirmed') }).build(route)!;
+async function serve(
+  producer: Producer,
+  holdMs: number,
+  handle: Handler,
+  unconfirmed?: MetricsRegistry,
+  pending?: PendingEvents,
+): Promise<{ port: number; contexts: GatewayContext[] }> {
+  const run = auditStage({ emit: producer.emit, holdMs, unconfirmed: unconfirmed?.counter('unconfirmed_total', 'unconfirmed'), pending }).build(route)!;
   const contexts: GatewayContext[] = [];
   const begin = (req: IncomingMessage, res: ServerResponse) => {
     const ctx = contextOf(req, res);
@@ -116,6 +122,30 @@ describe('the audit stage', () => {
     producer.confirm();
     expect(await answer).toEqual({ status: 201, body: 'made' });
     expect(producer.events).toHaveLength(1);
+  });
+
+  it('counts the requests whose event is still to come, and the count is down before the event is emitted', async () => {
+    const producer = new Producer();
+    const pending: PendingEvents = { count: 0 };
+    const seen: number[] = [];
+    const emit = producer.emit;
+    producer.emit = (event) => {
+      seen.push(pending.count);
+      return emit(event);
+    };
+    const ends: Array<() => void> = [];
+    const { port } = await serve(producer, 60_000, ({ res }) => void ends.push(() => res.end('ok')), undefined, pending);
+    const answers = [get(port), get(port)];
+    while (ends.length < 2) await new Promise((r) => setImmediate(r));
+    expect(pending.count).toBe(2);
+    ends[0]!();
+    ends[1]!();
+    producer.confirm();
+    await producer.emitted(2);
+    producer.confirm();
+    expect((await Promise.all(answers)).map((a) => a.body)).toEqual(['ok', 'ok']);
+    expect(seen).toEqual([1, 0]);
+    expect(pending.count).toBe(0);
   });
 
   it('holds a piped (streamed) body the same way: the chunks flow, the end waits', async () => {

@@ -10,7 +10,8 @@
  *   npm run bench:gateway        (BENCH_DURATION=5 s per run, BENCH_ROUNDS=3, BENCH_CONNECTIONS=10;
  *                                 BENCH_PROFILE_DIR=dir writes each gateway's CPU profile, and bare ehp's;
  *                                 BENCH_TARGETS=gateway,embedded measures only those;
- *                                 BENCH_AUDIT_HOLD_MS=N runs the gateways with AUDIT_HOLD_MS=N;
+ *                                 BENCH_AUDIT_HOLD_MS=N and BENCH_AUDIT_GATHER_MS=N run the gateways with
+ *                                 AUDIT_HOLD_MS=N and AUDIT_GATHER_MS=N;
  *                                 BENCH_INSTRUCTIONS=N runs the proxies and gateways under valgrind's
  *                                 callgrind and counts the instructions of N requests per target:
  *                                 slow, but the same on a busy machine as on a quiet one)
@@ -182,6 +183,7 @@ async function main(): Promise<void> {
       POLICY_WATCH: 'false',
       WEB_CONCURRENCY: '1',
       ...(process.env.BENCH_AUDIT_HOLD_MS ? { AUDIT_HOLD_MS: process.env.BENCH_AUDIT_HOLD_MS } : {}),
+      ...(process.env.BENCH_AUDIT_GATHER_MS ? { AUDIT_GATHER_MS: process.env.BENCH_AUDIT_GATHER_MS } : {}),
     };
     await runProcess('apps/gateway/src/cli.ts', ['apply', routeFile, '--activate'], gatewayEnv);
     await runProcess('apps/gateway/src/cli.ts', ['budget', 'agent-prod-001', '1000000000'], gatewayEnv);

@@ -1,12 +1,15 @@
 import type { Decision } from './policy-client';
 
 /**
- * Identical inputs get the same decision for a short while: the key is the decision path and the
- * input's JSON text (the input holds no per-request ids, so repeated calls by one subject hit).
- * Bounded; the oldest entry goes first.
+ * Identical inputs get the same decision for a short while (the input holds no per-request ids, so
+ * repeated calls by one subject hit). The caller's key says what the input is made of; `serial`
+ * stands for an object in it that never changes (a route, a subject). Bounded; the oldest entry
+ * goes first.
  */
 export class DecisionCache {
   private readonly entries = new Map<string, { decision: Decision; expiresAt: number }>();
+  private readonly serials = new WeakMap<object, number>();
+  private nextSerial = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -15,6 +18,13 @@ export class DecisionCache {
 
   get enabled(): boolean {
     return this.ttlMs > 0;
+  }
+
+  /** A number for this object, the same for as long as it lives, never reused for another. */
+  serial(of: object): number {
+    let n = this.serials.get(of);
+    if (n === undefined) this.serials.set(of, (n = this.nextSerial++));
+    return n;
   }
 
   get(key: string, now: number): Decision | undefined {

@@ -3,6 +3,14 @@ import type { Counter } from '@cloud-stack/service-kit';
 import type { GatewayContext } from '../context';
 import type { Stage } from '../stage';
 
+/**
+ * Requests the stage has begun whose event is not emitted yet (WebSockets left out: their event
+ * comes when the socket ends). The producer's `coming` reads it to gather their events into one add.
+ */
+export interface PendingEvents {
+  count: number;
+}
+
 export interface AuditDeps {
   /**
    * The shared producer's emitAndConfirm: synchronous, never throws, buffers while Redis is away;
@@ -13,6 +21,7 @@ export interface AuditDeps {
   readonly holdMs: number;
   /** Counts responses that ended before their event was in Redis (the hold ran out or the event was dropped). */
   readonly unconfirmed?: Counter;
+  readonly pending?: PendingEvents;
 }
 
 /**
@@ -99,11 +108,20 @@ function keepBackLastWrite(res: { write: Write; getHeader(name: string): unknown
 
 export function auditStage(deps: AuditDeps): Stage {
   const { emit, holdMs, unconfirmed } = deps;
+  const pending = deps.pending ?? { count: 0 };
   return {
     id: 'audit',
     build() {
       return (ctx) => {
         let recorded = false;
+        // Node marks the requests it hands to the server's 'upgrade' listener (its typings omit the flag).
+        const upgrade = (ctx.req as { upgrade?: boolean }).upgrade === true;
+        if (!upgrade) pending.count++;
+        // Before the emit: the producer reads the count when the event arrives.
+        const record = () => {
+          recorded = true;
+          if (!upgrade) pending.count--;
+        };
         // Calls of `end` that came while the first one waits; they follow it in order.
         let waiting: Array<{ target: { end: End }; end: End; args: unknown[] }> | undefined;
         const release = () => {
@@ -122,7 +140,7 @@ export function auditStage(deps: AuditDeps): Stage {
               return this;
             }
             if (recorded) return end.apply(this, args);
-            recorded = true;
+            record();
             const stored = emit(requestEvent(ctx, true));
             if (holdMs === 0) return end.apply(this, args);
             waiting = [{ target, end, args }];
@@ -142,11 +160,10 @@ export function auditStage(deps: AuditDeps): Stage {
         const sendKept = holdMs > 0 ? keepBackLastWrite(ctx.res as unknown as { write: Write; getHeader(name: string): unknown }) : undefined;
         hold(ctx.res as unknown as { end: End });
         // An upgrade is answered on the raw socket (a refusal or, after the 101, the piped upstream).
-        // Node marks the requests it hands to the server's 'upgrade' listener (its typings omit the flag).
-        if ((ctx.req as { upgrade?: boolean }).upgrade === true && ctx.res.socket) hold(ctx.res.socket as unknown as { end: End });
+        if (upgrade && ctx.res.socket) hold(ctx.res.socket as unknown as { end: End });
         ctx.res.once('close', () => {
           if (recorded) return;
-          recorded = true;
+          record();
           void emit(requestEvent(ctx, false));
         });
       };

@@ -19,6 +19,14 @@ export class AuthenticationError extends HttpProblem {
 
 const RETRY_AFTER_SECONDS = '5';
 
+type Answer = Awaited<ReturnType<IdentityClient['introspect']>>;
+
+/**
+ * One subject per introspection answer: a cached answer is the same object on every hit, so its
+ * subject is too, and the decision cache can key on it without serialising it.
+ */
+const subjects = new WeakMap<Answer, Subject>();
+
 /**
  * The subject of a request's `Authorization` header, by introspection at identity (cached and
  * revocation-aware in the identity client); undefined when the header is absent. A token that is
@@ -41,16 +49,24 @@ export async function subjectOf(identity: Pick<IdentityClient, 'introspect'>, au
   if (!answer.active || !answer.sub || (answer.token_type !== undefined && answer.token_type.toLowerCase() !== 'bearer')) {
     throw new AuthenticationError('invalid_token', 401, 'the token is not active', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
   }
-  return {
-    authenticated: true,
-    sub: answer.sub,
-    tenant_id: answer.tenant_id ?? null,
-    client_id: answer.client_id ?? null,
-    roles: answer.roles ?? [],
-    is_governor: answer.is_governor === true,
-    trial_mode: answer.trial_mode === true,
-    agent_id: answer.agent_id ?? null,
-  };
+  let subject = subjects.get(answer);
+  if (subject === undefined) {
+    subject = {
+      authenticated: true,
+      sub: answer.sub,
+      tenant_id: answer.tenant_id ?? null,
+      client_id: answer.client_id ?? null,
+      roles: [...(answer.roles ?? [])],
+      is_governor: answer.is_governor === true,
+      trial_mode: answer.trial_mode === true,
+      agent_id: answer.agent_id ?? null,
+    };
+    // Shared by every request with this token: nothing may change it.
+    Object.freeze(subject.roles);
+    Object.freeze(subject);
+    subjects.set(answer, subject);
+  }
+  return subject;
 }
 
 /** Raised when a route (or the admin API) needs a token and none came. */

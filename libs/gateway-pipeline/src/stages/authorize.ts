@@ -41,9 +41,20 @@ export function authorizeStage(deps: AuthorizeDeps): Stage {
     }
   }
 
+  /**
+   * What the input is made of (see policyInputFor): the route and the subject are immutable objects
+   * (a changed route or a fresh introspection answer is a new one), the rest is the request line
+   * and the budget; the route's params come from its template and the path.
+   */
+  function cacheKey(ctx: GatewayContext): string {
+    const { cache } = deps;
+    const budget = ctx.budget ? `${ctx.budget.monthly_spend}/${ctx.budget.cap}` : '';
+    return `${cache.serial(ctx.route)}\n${cache.serial(ctx.subject)}\n${ctx.req.method}\n${ctx.host}\n${ctx.path}\n${budget}`;
+  }
+
   async function decide(ctx: GatewayContext, input: PolicyInput): Promise<Decision & { cached: boolean }> {
     const path = ctx.route.policy;
-    const key = deps.cache.enabled ? `${path}\n${JSON.stringify(input)}` : '';
+    const key = deps.cache.enabled ? cacheKey(ctx) : '';
     const now = Date.now();
     const hit = deps.cache.enabled ? deps.cache.get(key, now) : undefined;
     if (hit) return { ...hit, cached: true };
