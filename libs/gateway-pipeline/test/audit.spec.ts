@@ -5,33 +5,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEventInput } from '@cloud-stack/contracts';
 import { RouteSpecSchema } from '@cloud-stack/gateway-routing';
 import { MetricsRegistry } from '@cloud-stack/service-kit';
-import { ANONYMOUS, auditStage, readCorrelation, type GatewayContext, type PendingEvents } from '../src/index';
+import { auditStage, type GatewayContext, type PendingEvents } from '../src/index';
+import { testContext } from './context';
 
 const route = RouteSpecSchema.parse({ id: 'audited', path: '/x', upstream: 'http://127.0.0.1:1' });
 
 function contextOf(req: IncomingMessage, res: ServerResponse): GatewayContext {
-  return {
-    req,
-    res,
-    startedAt: process.hrtime.bigint(),
-    receivedAt: Date.now(),
-    correlation: readCorrelation(req.headers),
-    route,
-    routeVersion: 1,
-    params: {},
-    path: '/x',
-    query: '',
-    host: 'gw.test',
-    ip: null,
-    subject: ANONYMOUS,
-    budget: null,
-    decision: null,
-    sandbox: false,
-    charged: 0,
-    errorCode: null,
-    upstream: null,
-    socketStatus: null,
-  };
+  return testContext({ req, res, route });
 }
 
 /** The producer's side as the stage sees it: each event, and its confirmation settled by the test. */

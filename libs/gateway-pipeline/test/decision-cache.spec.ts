@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { PolicyInput } from '@cloud-stack/contracts';
 import { RouteSpecSchema } from '@cloud-stack/gateway-routing';
-import { ANONYMOUS, authorizeStage, DecisionCache, readCorrelation, subjectOf, type GatewayContext, type PolicyClient } from '../src/index';
+import { ANONYMOUS, authorizeStage, DecisionCache, subjectOf, type GatewayContext, type PolicyClient } from '../src/index';
+import { bareExchange, testContext } from './context';
 
 /** A policy that allows everything and records the inputs it was asked about. */
 function countingPolicy(): PolicyClient & { inputs: PolicyInput[] } {
@@ -23,30 +23,8 @@ const answer = { active: true, sub: 'u-1', tenant_id: 't-1', client_id: 'c', rol
 const identity = { introspect: async () => answer };
 
 function contextOf(route: ReturnType<typeof RouteSpecSchema.parse>, subject: GatewayContext['subject'], path: string, method = 'GET'): GatewayContext {
-  const req = { method, headers: {} } as IncomingMessage;
-  const res = { setHeader: () => undefined } as unknown as ServerResponse;
-  return {
-    req,
-    res,
-    startedAt: process.hrtime.bigint(),
-    receivedAt: Date.now(),
-    correlation: readCorrelation({}),
-    route,
-    routeVersion: 1,
-    params: {},
-    path,
-    query: '',
-    host: 'gw.test',
-    ip: null,
-    subject,
-    budget: null,
-    decision: null,
-    sandbox: false,
-    charged: 0,
-    errorCode: null,
-    upstream: null,
-    socketStatus: null,
-  };
+  const { req, res } = bareExchange(method);
+  return testContext({ req, res, route, subject, path });
 }
 
 describe('the decision cache', () => {

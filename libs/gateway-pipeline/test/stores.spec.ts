@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createDb, migrateToLatest, type Kysely } from '@cloud-stack/db';
@@ -6,6 +5,7 @@ import { RouteSpecSchema } from '@cloud-stack/gateway-routing';
 import { createLogger, HttpProblem } from '@cloud-stack/service-kit';
 import { useRedisPrefix, useTestDatabase } from '@cloud-stack/test-kit';
 import { ANONYMOUS, budgetMigrations, BudgetStore, budgetStage, buildStageRuns, leaseSize, rateLimitStage, runStages, type BudgetSchema, type GatewayContext } from '../src/index';
+import { bareExchange, testContext } from './context';
 
 const database = useTestDatabase('gw_pipeline');
 const redisPrefix = useRedisPrefix('gw_pipeline');
@@ -25,31 +25,9 @@ afterAll(async () => {
 
 /** A request context as the handler builds it, with a response that only records headers. */
 function context(routeSpec: Record<string, unknown>, subject: Partial<GatewayContext['subject']> = {}): GatewayContext & { headers: Record<string, string> } {
-  const headers: Record<string, string> = {};
+  const { req, res, headers } = bareExchange();
   const route = RouteSpecSchema.parse({ upstream: 'http://127.0.0.1:1', path: '/x', ...routeSpec });
-  return {
-    headers,
-    req: { headers: {}, method: 'GET' } as IncomingMessage,
-    res: { setHeader: (k: string, v: string) => void (headers[k.toLowerCase()] = v) } as unknown as ServerResponse,
-    startedAt: 0n,
-    receivedAt: Date.now(),
-    correlation: { correlationId: 'c', causationId: null, traceId: '0'.repeat(31) + '1', traceparent: '' },
-    route,
-    routeVersion: 1,
-    params: {},
-    path: '/x',
-    query: '',
-    host: 'h',
-    ip: '127.0.0.1',
-    subject: { ...ANONYMOUS, ...subject },
-    budget: null,
-    decision: null,
-    sandbox: false,
-    charged: 0,
-    errorCode: null,
-    upstream: null,
-    socketStatus: null,
-  };
+  return { headers, ...testContext({ req, res, route, ip: '127.0.0.1', subject: { ...ANONYMOUS, ...subject } }) };
 }
 
 async function outcome(ctx: GatewayContext, stages: Parameters<typeof buildStageRuns>[1]): Promise<number> {
