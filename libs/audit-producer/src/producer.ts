@@ -114,6 +114,8 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
   const emittedCounter = options.metrics?.counter('audit_producer_events_emitted_total', 'Audit events accepted by emit');
   const enqueuedCounter = options.metrics?.counter('audit_producer_events_enqueued_total', 'Audit events acknowledged by Redis');
   const droppedCounter = options.metrics?.counter('audit_producer_events_dropped_total', 'Audit events dropped by the producer, by reason');
+  // Events enqueued over jobs added is the batch size: how well adds are shared under load.
+  const jobsCounter = options.metrics?.counter('audit_producer_jobs_added_total', 'BullMQ jobs (batches of audit events) Redis acknowledged');
 
   let buffer: unknown[] = [];
   // The batch's distinct emitting spans: the first is the write span's parent, the rest its links.
@@ -171,6 +173,7 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
       if (!err) {
         enqueued += events.length;
         enqueuedCounter?.inc(undefined, events.length);
+        jobsCounter?.inc();
         return true;
       }
       if (attempt >= addAttempts) {

@@ -151,6 +151,9 @@ describe('the audit producer', () => {
     const text = metrics.render();
     expect(text).toMatch(/audit_producer_events_dropped_total\{reason="overflow"\} 6/);
     expect(text).toMatch(/audit_producer_events_dropped_total\{reason="invalid"\} 1/);
+    // The ten accepted events went in one job (lingerMs 50).
+    expect(text).toMatch(/^audit_producer_events_enqueued_total 10$/m);
+    expect(text).toMatch(/^audit_producer_jobs_added_total 1$/m);
     expect(logged.length).toBeGreaterThanOrEqual(2);
   });
 
