@@ -15,8 +15,6 @@ let db: Kysely<unknown>;
 const children: ChildProcess[] = [];
 
 async function startWorker(): Promise<ChildProcess> {
-  // node itself runs the script (tsx as a loader): the tsx CLI would put a second process in between,
-  // and SIGKILL must hit the process that holds the jobs.
   // node itself runs the script with tsx as a loader: the tsx CLI would put a second process in
   // between, and SIGKILL must hit the process that holds the jobs.
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
@@ -40,7 +38,9 @@ afterAll(async () => {
 });
 
 describe('a writer killed with SIGKILL mid-run', () => {
-  it('ends with exactly 10,000 rows for 10,000 events once restarted', async () => {
+  // Two worker start-ups (tsx loading on a machine running other test files) and a stalled-job
+  // recovery: the waits inside allow up to 30 + 30 + 45 s, so the test's own bound must too.
+  it('ends with exactly 10,000 rows for 10,000 events once restarted', { timeout: 120_000 }, async () => {
     const total = 10_000;
     const producer = createAuditProducer({ connection: redis.url, prefix: redis.prefix, maxBatch: 50, lingerMs: 1 });
     for (let i = 0; i < total; i++) producer.emit(event({ tenant_id: `t-${i % 7}` }));
