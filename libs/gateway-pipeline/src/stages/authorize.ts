@@ -1,4 +1,4 @@
-import type { PolicyInput, Role } from '@cloud-stack/contracts';
+import type { Role } from '@cloud-stack/contracts';
 import { HttpProblem } from '@cloud-stack/service-kit';
 import type { Counter } from '@cloud-stack/service-kit';
 import type { BudgetState, GatewayContext, Subject } from '../context';
@@ -49,15 +49,17 @@ export function authorizeStage(deps: AuthorizeDeps): Stage {
   function cacheKey(ctx: GatewayContext): string {
     const { cache } = deps;
     const budget = ctx.budget ? `${ctx.budget.monthly_spend}/${ctx.budget.cap}` : '';
-    return `${cache.serial(ctx.route)}\n${cache.serial(ctx.subject)}\n${ctx.req.method}\n${ctx.host}\n${ctx.path}\n${budget}`;
+    return `${cache.serial(ctx.route)}\n${cache.serial(ctx.subject)}\n${ctx.req.method ?? 'GET'}\n${ctx.host}\n${ctx.path}\n${budget}`;
   }
 
-  async function decide(ctx: GatewayContext, input: PolicyInput): Promise<Decision & { cached: boolean }> {
+  /** The cached decision, or the policy's; the input is built only when the policy is asked. */
+  async function decide(ctx: GatewayContext): Promise<Decision & { cached: boolean }> {
     const path = ctx.route.policy;
     const key = deps.cache.enabled ? cacheKey(ctx) : '';
     const now = Date.now();
     const hit = deps.cache.enabled ? deps.cache.get(key, now) : undefined;
     if (hit) return { ...hit, cached: true };
+    const input = policyInputFor(ctx.route, { method: ctx.req.method ?? 'GET', host: ctx.host, path: ctx.path, params: ctx.params }, ctx.subject, ctx.budget);
     const decision = await deps.policy.decide(path, input);
     if (deps.cache.enabled) deps.cache.set(key, decision, now);
     return { ...decision, cached: false };
@@ -69,10 +71,9 @@ export function authorizeStage(deps: AuthorizeDeps): Stage {
       return async (ctx) => {
         const pendingBudget = budgetInputFor(route, ctx.subject, deps.budgetState, retryAfter);
         ctx.budget = pendingBudget ? await budgetFor(ctx, pendingBudget) : null;
-        const input = policyInputFor(route, { method: ctx.req.method ?? 'GET', host: ctx.host, path: ctx.path, params: ctx.params }, ctx.subject, ctx.budget);
         let decision;
         try {
-          decision = await decide(ctx, input);
+          decision = await decide(ctx);
         } catch (err) {
           if (!(err instanceof PolicyUnavailableError)) throw err;
           if (route.failure.policy === 'open') {
