@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
-import { AUDIT_BATCH_MAX_LINKS, AUDIT_QUEUE, uuidv7, type AuditBatch, type AuditEventInput } from '@cloud-stack/contracts';
+import { AUDIT_BATCH_MAX_LINKS, AUDIT_QUEUE, deflateAuditEvents, uuidv7, type AuditBatch, type AuditEventInput } from '@cloud-stack/contracts';
 import type { Logger, MetricsRegistry } from '@cloud-stack/service-kit';
 import { cheapReject } from './validate';
 
@@ -27,6 +27,12 @@ export interface AuditProducerOptions {
   readonly coming?: () => number;
   /** Longest a batch waits for `coming` events (default 2 ms). */
   readonly gatherMs?: number;
+  /**
+   * Jobs carry their events deflated (`events_deflated`). For a producer with large batches on a
+   * thread of its own (the policy-sidecar's decision-log worker): compressing costs that thread
+   * ~4 µs per event, and spares Redis ~8 µs per event and most of the job's memory.
+   */
+  readonly deflate?: boolean;
   /** Events held in memory at most, buffered or in flight; beyond that `emit` drops and counts (default 50 000). */
   readonly maxBuffered?: number;
   /** Attempts of one Queue.add before the batch is dropped and counted (default 8, backoff from 50 ms up to 5 s). */
@@ -167,7 +173,12 @@ export function createAuditProducer(options: AuditProducerOptions): AuditProduce
   /** Resolves true once Redis has the batch, false once it is dropped. */
   async function send(events: unknown[], parents: string[]): Promise<boolean> {
     const [parent, ...links] = parents;
-    const batch: AuditBatch = { batch_id: uuidv7(), events, ...(parent ? { traceparent: parent } : {}), ...(links.length ? { links } : {}) };
+    const batch: AuditBatch = {
+      batch_id: uuidv7(),
+      ...(options.deflate ? { events_deflated: deflateAuditEvents(events) } : { events }),
+      ...(parent ? { traceparent: parent } : {}),
+      ...(links.length ? { links } : {}),
+    };
     for (let attempt = 1; ; attempt++) {
       const err = await add(batch);
       if (!err) {

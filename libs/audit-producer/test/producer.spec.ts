@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { context, propagation, trace, TraceFlags } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { AuditBatchSchema, uuidv7, type AuditEventInput } from '@cloud-stack/contracts';
+import { auditBatchEvents, AuditBatchSchema, uuidv7, type AuditEventInput } from '@cloud-stack/contracts';
 import { MetricsRegistry } from '@cloud-stack/service-kit';
 import { useRedisPrefix } from '@cloud-stack/test-kit';
 import { createAuditProducer } from '../src/index';
@@ -59,7 +59,7 @@ describe('the audit producer', () => {
     for (let i = 0; i < 250; i++) expect(producer.emit(event(i))).toBe(true);
     await producer.close();
     const jobs = await openQueue('group').getJobs(['waiting']);
-    expect(jobs.map((j) => j.data.events.length).sort()).toEqual([100, 100, 50]);
+    expect(jobs.map((j) => j.data.events!.length).sort()).toEqual([100, 100, 50]);
     for (const j of jobs) {
       const batch = AuditBatchSchema.parse(j.data);
       expect(j.id).toBe(batch.batch_id);
@@ -69,6 +69,18 @@ describe('the audit producer', () => {
     expect(producer.stats()).toEqual({ emitted: 250, enqueued: 250, dropped: 0, pending: 0 });
   });
 
+  it('deflates the events of a job when asked (events_deflated), and they read back as emitted', async () => {
+    const producer = createAuditProducer({ connection: redis.url, prefix: redis.prefix, queueName: 'deflated', deflate: true });
+    const events = [0, 1, 2].map(event);
+    for (const e of events) producer.emit(e);
+    await producer.close();
+    const jobs = await openQueue('deflated').getJobs(['waiting']);
+    expect(jobs).toHaveLength(1);
+    const batch = AuditBatchSchema.parse(jobs[0]!.data);
+    expect(batch.events).toBeUndefined();
+    expect(auditBatchEvents(batch)).toEqual(events);
+  });
+
   it('sends what one turn of the event loop emitted as one job, and confirms each event once that job is in Redis', async () => {
     const producer = createAuditProducer({ connection: redis.url, prefix: redis.prefix, queueName: 'turn' });
     const confirmations = [0, 1, 2].map((i) => producer.emitAndConfirm(event(i)));
@@ -76,7 +88,7 @@ describe('the audit producer', () => {
     expect(await confirmations[0]).toBe(true);
     // Confirmed means stored: the job is there before anything else is awaited.
     const jobs = await openQueue('turn').getJobs(['waiting']);
-    expect(jobs.map((j) => j.data.events.map((e: AuditEventInput) => e.correlation_id))).toEqual([['c-0', 'c-1', 'c-2']]);
+    expect(jobs.map((j) => j.data.events!.map((e: AuditEventInput) => e.correlation_id))).toEqual([['c-0', 'c-1', 'c-2']]);
     await producer.close();
   });
 
@@ -101,7 +113,7 @@ describe('the audit producer', () => {
       gate.release();
       expect(await Promise.all([first, ...behind])).toEqual([true, true, true, true, true]);
       const jobs = await openQueue('wire').getJobs(['waiting']);
-      expect(jobs.map((j) => j.data.events.length).sort()).toEqual([1, 1, 4]);
+      expect(jobs.map((j) => j.data.events!.length).sort()).toEqual([1, 1, 4]);
     } finally {
       await producer.close();
       await gate.close();
@@ -131,7 +143,7 @@ describe('the audit producer', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(25);
       await bounded.close();
       const jobs = await openQueue('coming').getJobs(['waiting']);
-      expect(jobs.map((j) => j.data.events.length).sort()).toEqual([1, 1, 3]);
+      expect(jobs.map((j) => j.data.events!.length).sort()).toEqual([1, 1, 3]);
     } finally {
       await producer.close();
     }

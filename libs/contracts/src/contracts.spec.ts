@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { deflateRawSync } from 'node:zlib';
 import {
+  AUDIT_BATCH_MAX_INFLATED_BYTES,
   AUDIT_DETAILS_MAX_BYTES,
+  auditBatchEvents,
+  AuditBatchSchema,
   AuditEventSchema,
+  deflateAuditEvents,
   IntrospectionResponseSchema,
   PolicyInputSchema,
   PolicyResultSchema,
@@ -112,5 +117,35 @@ describe('schemas', () => {
   it('requires the RFC 7807 members of a problem', () => {
     expect(ProblemSchema.safeParse({ type: 'about:blank', title: 'Not Found', status: 404 }).success).toBe(true);
     expect(ProblemSchema.safeParse({ title: 'Not Found', status: 404 }).success).toBe(false);
+  });
+});
+
+describe('audit batches', () => {
+  const batchId = uuidv7();
+
+  it('carry their events plain or deflated, and the two read alike', () => {
+    const events = [event, { ...event, event_id: uuidv7(), path: '/v1/other' }];
+    const plain = AuditBatchSchema.parse({ batch_id: batchId, events });
+    const deflated = AuditBatchSchema.parse({ batch_id: batchId, events_deflated: deflateAuditEvents(events) });
+    expect(auditBatchEvents(plain)).toEqual(events);
+    expect(auditBatchEvents(deflated)).toEqual(events);
+    expect(deflated.events_deflated!.length).toBeLessThan(JSON.stringify(events).length);
+  });
+
+  it('carry exactly one of events and events_deflated', () => {
+    expect(AuditBatchSchema.safeParse({ batch_id: batchId }).success).toBe(false);
+    expect(AuditBatchSchema.safeParse({ batch_id: batchId, events: [event], events_deflated: deflateAuditEvents([event]) }).success).toBe(false);
+    expect(AuditBatchSchema.safeParse({ batch_id: batchId, events: [] }).success).toBe(false);
+  });
+
+  it('refuse deflated events that are not a deflated, non-empty JSON array, or that inflate beyond the bound', () => {
+    const read = (events_deflated: string) => () => auditBatchEvents(AuditBatchSchema.parse({ batch_id: batchId, events_deflated }));
+    expect(read('bm90IGRlZmxhdGU=')).toThrow();
+    expect(read(deflateRawSync('{"not":"an array"}').toString('base64'))).toThrow(/non-empty JSON array/);
+    expect(read(deflateRawSync('[]').toString('base64'))).toThrow(/non-empty JSON array/);
+    // A bomb: ~65 KiB that would inflate to more than the bound.
+    const bomb = deflateRawSync(Buffer.alloc(AUDIT_BATCH_MAX_INFLATED_BYTES + 1, 0x20), { level: 9 }).toString('base64');
+    expect(bomb.length).toBeLessThan(200_000);
+    expect(read(bomb)).toThrow(RangeError);
   });
 });

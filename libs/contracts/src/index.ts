@@ -28,6 +28,7 @@ export {
   AuditBatchSchema,
 } from './audit';
 export type { AuditCategory, AuditEvent, AuditEventInput, AuditBatch } from './audit';
+export { AUDIT_BATCH_MAX_INFLATED_BYTES, auditBatchEvents, deflateAuditEvents } from './audit-batch';
 export { buildAuditEvent } from './audit-event';
 export type { AuditFacts } from './audit-event';
 export { ProblemSchema, PROBLEM_CONTENT_TYPE } from './problem';

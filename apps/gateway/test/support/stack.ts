@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { Queue } from 'bullmq';
-import { AUDIT_QUEUE, type AuditBatch, type AuditEventInput } from '@cloud-stack/contracts';
+import { AUDIT_QUEUE, auditBatchEvents, type AuditBatch, type AuditEventInput } from '@cloud-stack/contracts';
 import { createLogger, startServer, type RunningServer } from '@cloud-stack/service-kit';
 import {
   freePort,
@@ -157,7 +157,7 @@ export function useGatewayStack(options: StackOptions): Stack {
       const queue = new Queue<AuditBatch>(AUDIT_QUEUE, { connection: { url: redis.url }, prefix: `${prefix}bull` });
       try {
         const jobs = await queue.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed']);
-        return jobs.flatMap((j) => (j.data.events as AuditEventInput[]) ?? []);
+        return jobs.flatMap((j) => auditBatchEvents(j.data) as AuditEventInput[]);
       } finally {
         await queue.close();
       }

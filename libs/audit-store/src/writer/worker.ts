@@ -1,6 +1,6 @@
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Link, type Span } from '@opentelemetry/api';
-import { AUDIT_BATCH_MAX_LINKS, AUDIT_QUEUE, AuditBatchSchema, AuditEventSchema, type AuditEvent } from '@cloud-stack/contracts';
+import { AUDIT_BATCH_MAX_LINKS, AUDIT_QUEUE, auditBatchEvents, AuditBatchSchema, AuditEventSchema, type AuditEvent } from '@cloud-stack/contracts';
 import type { Kysely } from '@cloud-stack/db';
 import type { Logger, MetricsRegistry, ReadinessCheck } from '@cloud-stack/service-kit';
 import { ensureAuditPartitions, ensurePartitionsBetween } from '../schema/partitions';
@@ -207,10 +207,16 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       const events: AuditEvent[] = [];
       const dead: DeadLetter[] = [];
       const batch = AuditBatchSchema.safeParse(job.data);
+      let batchEvents: readonly unknown[] = [];
       if (!batch.success) {
         dead.push({ jobId: job.id ?? null, batchId: null, eventId: null, payload: job.data, reason: `invalid batch: ${zodReason(batch.error)}` });
       } else {
-        for (const raw of batch.data.events) {
+        try {
+          batchEvents = auditBatchEvents(batch.data);
+        } catch (err) {
+          dead.push({ jobId: job.id ?? null, batchId: batch.data.batch_id, eventId: null, payload: job.data, reason: `invalid batch: events_deflated: ${describeError(err)}` });
+        }
+        for (const raw of batchEvents) {
           const parsed = AuditEventSchema.safeParse(raw);
           if (parsed.success) events.push(parsed.data);
           else {

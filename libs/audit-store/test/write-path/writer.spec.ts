@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
-import { AUDIT_DETAILS_MAX_BYTES, uuidv7 } from '@cloud-stack/contracts';
+import { AUDIT_DETAILS_MAX_BYTES, deflateAuditEvents, uuidv7 } from '@cloud-stack/contracts';
 import { sql, type Kysely } from '@cloud-stack/db';
 import { createAuditProducer, type AuditProducer } from '@cloud-stack/audit-producer';
 import { MetricsRegistry } from '@cloud-stack/service-kit';
@@ -72,6 +72,19 @@ describe('the audit writer', () => {
     expect(JSON.parse(rows[0]!.payload)).toEqual(bad);
     expect(rows[1]!.reason).toMatch(/^invalid batch/);
     expect(await metrics.render()).toMatch(/audit_writer_dead_letters_total\{reason="validation"\} 2/);
+  });
+
+  it('stores the events of a deflated batch, and dead-letters one whose events_deflated does not inflate', async () => {
+    const events = [event(), event()];
+    const queue = new Queue('audit', { connection: { url: redis.url }, prefix: redis.prefix });
+    const deflated = await queue.add('batch', { batch_id: uuidv7(), events_deflated: deflateAuditEvents(events) }, { jobId: uuidv7() });
+    const broken = await queue.add('batch', { batch_id: uuidv7(), events_deflated: 'bm90IGRlZmxhdGU=' }, { jobId: uuidv7() });
+    await eventually(async () => (await deflated.getState()) === 'completed' && (await broken.getState()) === 'completed');
+    await queue.close();
+    for (const e of events) expect(await rowsOf(e.event_id)).toBe(1);
+    const { rows } = await sql<{ reason: string }>`SELECT reason FROM audit_dead_letters WHERE job_id = ${broken.id!}`.execute(db);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.reason).toMatch(/^invalid batch: events_deflated: /);
   });
 
   it('stores an event\'s details end to end, and dead-letters details over the size bound', async () => {

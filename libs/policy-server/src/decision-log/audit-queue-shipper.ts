@@ -23,6 +23,9 @@ export function auditQueueShipper(options: AuditQueueShipping, log: WorkerLog): 
     maxBatch: options.maxBatch,
     lingerMs: options.lingerMs,
     addAttempts: options.attempts,
+    // Batches of up to 500 entries of ~1.5 KB: deflated, one add costs Redis ~0.4 ms instead of
+    // ~4.4 ms (evalsha in INFO commandstats), and this worker's thread does the compressing.
+    deflate: true,
     logger: {
       warn: (obj: unknown, msg?: string) => log('warn', msg ?? 'audit producer', obj),
       error: (obj: unknown, msg?: string) => log('error', msg ?? 'audit producer', obj),

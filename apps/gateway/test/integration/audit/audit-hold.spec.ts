@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIT_QUEUE, type AuditBatch, type AuditEventInput } from '@cloud-stack/contracts';
+import { AUDIT_QUEUE, auditBatchEvents, type AuditBatch, type AuditEventInput } from '@cloud-stack/contracts';
 import { testRedisUrl } from '@cloud-stack/test-kit';
 import { demoRoutes, useGatewayStack } from '../../support/stack';
 
@@ -69,7 +69,7 @@ afterAll(async () => queue?.close());
 async function inRedis(): Promise<Map<string, AuditEventInput>> {
   queue ??= new Queue<AuditBatch>(AUDIT_QUEUE, { connection: { url: stack.redisUrl }, prefix: `${stack.redisPrefix}bull` });
   const jobs = await queue.getJobs(['waiting', 'active', 'completed', 'delayed', 'prioritized']);
-  return new Map(jobs.flatMap((j) => (j.data.events as AuditEventInput[]).map((e) => [e.correlation_id, e] as const)));
+  return new Map(jobs.flatMap((j) => (auditBatchEvents(j.data) as AuditEventInput[]).map((e) => [e.correlation_id, e] as const)));
 }
 
 async function call(path: string, correlationId: string, token?: string): Promise<{ status: number; bytes: number }> {

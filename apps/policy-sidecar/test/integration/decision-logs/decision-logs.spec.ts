@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import request from 'supertest';
 import { Queue } from 'bullmq';
-import { AUDIT_QUEUE, AuditBatchSchema, AuditEventSchema } from '@cloud-stack/contracts';
+import { AUDIT_QUEUE, auditBatchEvents, AuditBatchSchema, AuditEventSchema } from '@cloud-stack/contracts';
 import { useRedisPrefix } from '@cloud-stack/test-kit';
 import type { DecisionLogEntry } from '@cloud-stack/policy-server';
 import type { PolicySidecarApp } from '../../../src/app';
@@ -25,7 +25,7 @@ describe('decision logs on the audit queue', () => {
   async function loggedEvents(): Promise<LoggedEvent[]> {
     await sc.server.decisions!.flush();
     const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'completed']);
-    return jobs.flatMap((j) => AuditBatchSchema.parse(j.data).events as LoggedEvent[]);
+    return jobs.flatMap((j) => auditBatchEvents(AuditBatchSchema.parse(j.data)) as LoggedEvent[]);
   }
 
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
-import { AUDIT_QUEUE, AuditBatchSchema, AuditEventSchema } from '@cloud-stack/contracts';
+import { AUDIT_QUEUE, auditBatchEvents, AuditBatchSchema, AuditEventSchema } from '@cloud-stack/contracts';
 import { freePort, startProcess, useRedisPrefix, waitForReady, type ServiceProcess } from '@cloud-stack/test-kit';
 import { startTestLogService, type TestLogService } from '../../support/log-service';
 import { tempPolicyDir } from '../../support/sidecar';
@@ -93,7 +93,7 @@ describe('no decision log is lost on SIGTERM', { timeout: 120_000 }, () => {
     const queue = new Queue(AUDIT_QUEUE, { prefix: redis.prefix, connection: { host: url.hostname, port: Number(url.port || 6379) } });
     cleanup.push(() => queue.close());
     const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed']);
-    const queued = new Set(jobs.flatMap((j) => AuditBatchSchema.parse(j.data).events.map((e) => AuditEventSchema.parse(e).decision?.decision_id)));
+    const queued = new Set(jobs.flatMap((j) => auditBatchEvents(AuditBatchSchema.parse(j.data)).map((e) => AuditEventSchema.parse(e).decision?.decision_id)));
     expect(answered.filter((id) => !queued.has(id))).toEqual([]);
   });
 
