@@ -37,6 +37,8 @@ export interface WorkerDecisionLoggerOptions extends CommonOptions {
   readonly workerUrl?: URL;
   /** close() waits at most this long for the worker to ship what is left (plus a second to report). */
   readonly closeTimeoutMs?: number;
+  /** Entries are handed to the worker this often (default 2 ms), not once per decision. */
+  readonly handOverMs?: number;
 }
 
 export type DecisionLoggerOptions = InThreadDecisionLoggerOptions | WorkerDecisionLoggerOptions;
@@ -157,9 +159,14 @@ class WorkerPipeline implements Pipeline {
   private readonly bufferSize: number;
   private readonly closeTimeoutMs: number;
   private readonly bufferedGauge;
-  /** Entries of this turn of the event loop, posted together once the turn's responses are written. */
+  /** Entries of this turn of the event loop, encoded together once the turn's responses are written. */
   private pending: Held[] = [];
   private immediate: NodeJS.Immediate | undefined;
+  /** Encoded turns (each a JSON array of entries) waiting for the next hand-over to the worker. */
+  private encoded: string[] = [];
+  private encodedEntries = 0;
+  private handOver: NodeJS.Timeout | undefined;
+  private readonly handOverMs: number;
   private posted = 0;
   private progress: ShippingProgress = { shipped: 0, dropped: 0, failed: 0 };
   private flushes = new Map<number, () => void>();
@@ -175,6 +182,7 @@ class WorkerPipeline implements Pipeline {
     this.logger = options.logger;
     this.bufferSize = options.bufferSize ?? 10_000;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
+    this.handOverMs = options.handOverMs ?? 2;
     this.bufferedGauge = options.metrics?.gauge('decision_logs_buffered', 'Decision logs held for shipping (request thread and worker)');
     const url = options.workerUrl ?? defaultWorkerUrl();
     const workerData: DecisionLogWorkerData = {
@@ -197,7 +205,7 @@ class WorkerPipeline implements Pipeline {
 
   private get outstanding(): number {
     const p = this.progress;
-    return this.posted + this.pending.length - (p.shipped + p.dropped + p.failed);
+    return this.posted + this.encodedEntries + this.pending.length - (p.shipped + p.dropped + p.failed);
   }
 
   log(held: Held): void {
@@ -206,14 +214,16 @@ class WorkerPipeline implements Pipeline {
       return;
     }
     this.pending.push(held);
-    // Posted after this turn's responses (the check phase follows the I/O callbacks), in one
-    // message per turn. Cloning costs the request thread ~3 µs per entry: batches held for 10 ms
-    // made lumps (~200 µs at 6k decisions/s) that requests arriving meanwhile waited behind, and
-    // raised the p99 of a decision at one connection from ~0.5 to ~0.85 ms (bench:policy).
-    this.immediate ??= setImmediate(() => this.post());
+    // Encoded after this turn's responses (the check phase follows the I/O callbacks), then handed
+    // to the worker every `handOverMs`. A message per turn cost the request thread ~25 µs at one
+    // connection (postMessage's own work and waking the worker, once per decision); encoding is
+    // done per turn so no hand-over is a lump: cloning batches held for 10 ms made lumps (~200 µs
+    // at 6k decisions/s) that raised the p99 of a decision at one connection (bench:policy).
+    this.immediate ??= setImmediate(() => this.encode());
   }
 
-  private post(): void {
+  /** The turn's entries, masked and encoded as one JSON array, joined to what waits for the hand-over. */
+  private encode(): void {
     clearImmediate(this.immediate);
     this.immediate = undefined;
     if (this.pending.length === 0) return;
@@ -225,14 +235,35 @@ class WorkerPipeline implements Pipeline {
     }
     const entries = release(held, this.tally);
     if (entries.length === 0) return;
+    let json: string;
     try {
-      this.send({ type: 'entries', entries });
-      this.posted += entries.length;
+      json = JSON.stringify(entries);
     } catch (err) {
-      // Not cloneable (a value no decision log should hold): these entries only.
+      // Not JSON (a value no decision log should hold): these entries only.
       this.tally.fail(entries.length);
-      this.logger.warn({ err, entries: entries.length }, 'decision log entries could not be handed to the worker');
+      this.logger.warn({ err, entries: entries.length }, 'decision log entries could not be encoded for the worker');
+      return;
     }
+    this.encoded.push(json);
+    this.encodedEntries += entries.length;
+    this.handOver ??= setTimeout(() => this.post(), this.handOverMs);
+  }
+
+  private post(): void {
+    this.encode();
+    clearTimeout(this.handOver);
+    this.handOver = undefined;
+    if (this.encoded.length === 0) return;
+    const json = this.encoded;
+    const count = this.encodedEntries;
+    this.encoded = [];
+    this.encodedEntries = 0;
+    if (!this.alive) {
+      this.tally.drop(count);
+      return;
+    }
+    this.send({ type: 'entries', json });
+    this.posted += count;
   }
 
   private send(message: ToWorker): void {
@@ -266,7 +297,7 @@ class WorkerPipeline implements Pipeline {
   private onExit(): void {
     this.alive = false;
     // Whatever the worker held and had not reported is lost.
-    const lost = this.outstanding - this.pending.length;
+    const lost = this.outstanding - this.pending.length - this.encodedEntries;
     if (lost > 0) {
       this.tally.fail(lost);
       this.posted -= lost;

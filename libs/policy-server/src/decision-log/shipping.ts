@@ -1,5 +1,4 @@
 import type { OpaHttpSinkOptions } from './opa-http-sink';
-import type { DecisionLogEntry } from './types';
 
 /** The audit queue as a shipping target (the options of the audit producer the worker opens). */
 export interface AuditQueueShipping {
@@ -40,7 +39,8 @@ export interface DecisionLogWorkerData {
 export const WORKER_KIND = 'cloud-stack/decision-log-shipper';
 
 export type ToWorker =
-  | { readonly type: 'entries'; readonly entries: readonly DecisionLogEntry[] }
+  /** Each string is the JSON array of one turn's entries, handed over together every few milliseconds. */
+  | { readonly type: 'entries'; readonly json: readonly string[] }
   | { readonly type: 'flush'; readonly id: number }
   | { readonly type: 'close' };
 

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, MetricsRegistry } from '@cloud-stack/service-kit';
 import { freePort } from '@cloud-stack/test-kit';
@@ -29,6 +30,20 @@ function workerLogger(url: string, extra: { bufferSize?: number; mask?: string[]
   });
 }
 
+/** Threads of this process at the given nice value (Linux: field 19 of /proc/<pid>/task/<tid>/stat). */
+function threadsAtNice(nice: number): number {
+  let n = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) === nice) n++;
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return n;
+}
+
 // A worker thread loads the library from its TypeScript sources here (tsx): seconds on a busy machine.
 describe('DecisionLogger shipping from a worker thread', { timeout: 60_000 }, () => {
   const open: Array<DecisionLogger | TestLogService> = [];
@@ -51,6 +66,31 @@ describe('DecisionLogger shipping from a worker thread', { timeout: 60_000 }, ()
     expect(logs.events()[0]!.input).not.toHaveProperty('secret');
     expect(dl.shipped).toBe(2);
     expect(metrics.render()).toMatch(/decision_logs_shipped_total 2/);
+  });
+
+  it.runIf(process.platform === 'linux')('runs its worker at the lowest priority, so the request thread never waits behind it', async () => {
+    const logs = await startTestLogService();
+    open.push(logs);
+    const before = threadsAtNice(19);
+    const dl = workerLogger(logs.url);
+    open.push(dl);
+    dl.log(entry(1));
+    await dl.flush();
+    expect(threadsAtNice(19)).toBe(before + 1);
+    expect(threadsAtNice(0)).toBeGreaterThan(0);
+  });
+
+  it('counts a turn whose entries are not JSON as failed, and ships the other turns', async () => {
+    const logs = await startTestLogService();
+    open.push(logs);
+    const dl = workerLogger(logs.url);
+    open.push(dl);
+    dl.log(entry(1, { big: 1n }));
+    await new Promise<void>((r) => setImmediate(r));
+    dl.log(entry(2));
+    await dl.flush();
+    expect(logs.events().map((e) => e.decision_id)).toEqual(['d2']);
+    expect(dl.failed).toBe(1);
   });
 
   it('applies the mask policy’s step on the request thread before the worker’s masks; a dropped entry is counted', async () => {
