@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { Queue } from 'bullmq';
-import { AUDIT_QUEUE, AuditBatchSchema, AuditEventSchema, type AuditEvent } from '@cloud-stack/contracts';
+import { AUDIT_QUEUE, auditBatchEvents, AuditBatchSchema, AuditEventSchema, type AuditEvent } from '@cloud-stack/contracts';
 import { testRedisUrl } from '@cloud-stack/test-kit';
 import { useIdentity } from '../../support/harness';
 
@@ -21,7 +21,7 @@ describe('admin actions on the audit trail', () => {
   async function events(): Promise<AuditEvent[]> {
     const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed']);
     seen.length = 0;
-    for (const job of jobs) for (const e of AuditBatchSchema.parse(job.data).events) seen.push(AuditEventSchema.parse(e));
+    for (const job of jobs) for (const e of auditBatchEvents(AuditBatchSchema.parse(job.data))) seen.push(AuditEventSchema.parse(e));
     return seen;
   }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import jwt from 'jsonwebtoken';
 import { Queue } from 'bullmq';
-import { AUDIT_QUEUE, AuditBatchSchema, AuditEventSchema, type AuditEvent } from '@cloud-stack/contracts';
+import { AUDIT_QUEUE, auditBatchEvents, AuditBatchSchema, AuditEventSchema, type AuditEvent } from '@cloud-stack/contracts';
 import { testRedisUrl } from '@cloud-stack/test-kit';
 import { introspect, useIdentity } from '../../support/harness';
 import { CONSOLE, ISSUER, REDIRECT_URI, authorizeUrl, exchange, openForm, pkce, postForm, validRequest } from '../../support/authorize';
@@ -101,7 +101,7 @@ describe('POST /oauth/authorize and the code exchange', () => {
     for (let i = 0; i < 200; i++) {
       const events: AuditEvent[] = [];
       for (const job of await queue.getJobs(['waiting', 'prioritized', 'delayed'])) {
-        for (const e of AuditBatchSchema.parse(job.data).events) events.push(AuditEventSchema.parse(e));
+        for (const e of auditBatchEvents(AuditBatchSchema.parse(job.data))) events.push(AuditEventSchema.parse(e));
       }
       // Jobs come back in no particular order; UUIDv7 ids sort by time.
       const signIns = events.filter((e) => e.path === '/oauth/authorize').sort((a, b) => a.event_id.localeCompare(b.event_id));
