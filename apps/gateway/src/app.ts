@@ -222,7 +222,13 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     identity.readiness,
     { name: 'identity', check: async () => void (await fetch(new URL('/health', config.IDENTITY_URL), { signal: AbortSignal.timeout(1500) }).then((r) => r.ok || Promise.reject(new Error(`answered ${r.status}`)))) },
     { name: 'policy', check: () => policy.check() },
-    { name: 'routes', check: async () => void (table.version() ?? Promise.reject(new Error('no route version is active'))) },
+    {
+      name: 'routes',
+      // Thrown, not a Promise.reject() left unawaited: that one went unhandled and ended the process.
+      check: async () => {
+        if (table.version() === null) throw new Error('no route version is active');
+      },
+    },
   ];
 
   const upstreamsReport = () => {

@@ -1,10 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { describe, expect, it, vi } from 'vitest';
-import { freePort, startProcess, waitForReady } from '@cloud-stack/test-kit';
+import { freePort, startProcess, useTestDatabase, waitForReady } from '@cloud-stack/test-kit';
 import { demoRoutes, useGatewayStack } from '../../support/stack';
 
 const stack = useGatewayStack({ routes: demoRoutes });
+// A database no route file was ever applied to.
+const emptyDb = useTestDatabase('gw_no_routes');
 
 /** The primary's live cluster workers, from /proc (tsx's esbuild service is a child too, so by command line). */
 function childrenOf(pid: number): number[] {
@@ -111,6 +113,27 @@ describe('the console traffic figures under cluster workers', () => {
       await vi.waitFor(async () => expect(await counted()).toBe(requests), { timeout: 30_000, interval: 500 });
       // Asked again on new connections (so of both workers in turn), each answers the same total.
       for (let i = 0; i < 4; i++) expect(await counted()).toBe(requests);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
+
+describe('a gateway with no route version active', () => {
+  it('answers /ready 503 naming the routes, and keeps running', async () => {
+    const port = await freePort();
+    const gateway = startProcess('gateway', 'apps/gateway/src/main.ts', port, { ...stack.env(), DATABASE_URL: emptyDb.url, WEB_CONCURRENCY: '1' });
+    try {
+      await waitForReady(gateway, '/health');
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${gateway.url}/ready`);
+        expect(res.status).toBe(503);
+        const body = (await res.json()) as { checks: Array<{ name: string; ok: boolean }> };
+        expect(body.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['routes']);
+      }
+      // A failed check once left a rejected promise unhandled, which ended the process.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(gateway.child.exitCode).toBeNull();
     } finally {
       await gateway.stop();
     }
