@@ -57,6 +57,12 @@ export const policyServerConfigShape = {
   DECISION_LOG_SEND_ATTEMPTS: env.int(8, 1),
   /** Shutdown waits at most this long for the audit queue to take the last decision logs (within SHUTDOWN_TIMEOUT_MS). */
   DECISION_LOG_CLOSE_TIMEOUT_MS: env.int(3000, 1),
+  /**
+   * Nice value of the decision-log worker thread (Linux), 0-19: above 0 a decision never waits
+   * behind it; the higher, the less CPU it gets when the CPUs are busy, and at 10 or more the last
+   * logs could miss DECISION_LOG_CLOSE_TIMEOUT_MS at SIGTERM on a saturated machine.
+   */
+  DECISION_LOG_WORKER_NICE: env.int(5).refine((n) => n <= 19, 'at most 19'),
   ...decisionLogServiceConfigShape,
   /** This instance's id in decision-log labels (OPA's `labels.id`). */
   INSTANCE_ID: env.string(hostname()),

@@ -34,6 +34,7 @@ type DecisionLogConfig = Pick<
   | 'DECISION_LOG_FLUSH_MS'
   | 'DECISION_LOG_SEND_ATTEMPTS'
   | 'DECISION_LOG_CLOSE_TIMEOUT_MS'
+  | 'DECISION_LOG_WORKER_NICE'
   | keyof typeof decisionLogServiceConfigShape
 >;
 
@@ -98,5 +99,5 @@ export function openDecisionLogger(
   const sink = options.sink ?? (config.DECISION_LOG_SINK === 'console' ? consoleDecisionLogSink(logger) : undefined);
   if (sink) return new DecisionLogger({ ...common, sink, batchSize: config.DECISION_LOG_BATCH_SIZE, flushIntervalMs: config.DECISION_LOG_FLUSH_MS });
   const shipping = shippingFromConfig(config, logger);
-  return shipping ? new DecisionLogger({ ...common, shipping, closeTimeoutMs: config.DECISION_LOG_CLOSE_TIMEOUT_MS }) : undefined;
+  return shipping ? new DecisionLogger({ ...common, shipping, closeTimeoutMs: config.DECISION_LOG_CLOSE_TIMEOUT_MS, workerNice: config.DECISION_LOG_WORKER_NICE }) : undefined;
 }

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger, MetricsRegistry } from '@cloud-stack/service-kit';
 import { maskEntry, parseMaskRules, type MaskRule } from './mask';
 import type { DeferredMask } from './mask-policy';
-import { WORKER_KIND, type DecisionLogShipping, type DecisionLogWorkerData, type FromWorker, type ShippingProgress, type ToWorker } from './shipping';
+import { DEFAULT_WORKER_NICE, WORKER_KIND, type DecisionLogShipping, type DecisionLogWorkerData, type FromWorker, type ShippingProgress, type ToWorker } from './shipping';
 import type { DecisionLogEntry, DecisionLogSink } from './types';
 
 interface CommonOptions {
@@ -39,6 +39,8 @@ export interface WorkerDecisionLoggerOptions extends CommonOptions {
   readonly closeTimeoutMs?: number;
   /** Entries are handed to the worker this often (default 2 ms), not once per decision. */
   readonly handOverMs?: number;
+  /** The worker thread's nice value (Linux; default 5): see DECISION_LOG_WORKER_NICE. */
+  readonly workerNice?: number;
 }
 
 export type DecisionLoggerOptions = InThreadDecisionLoggerOptions | WorkerDecisionLoggerOptions;
@@ -189,6 +191,7 @@ class WorkerPipeline implements Pipeline {
       kind: WORKER_KIND,
       shipping: options.shipping,
       mask: options.mask ?? [],
+      nice: options.workerNice ?? DEFAULT_WORKER_NICE,
     };
     this.worker = url.pathname.endsWith('.ts')
       ? // From sources the worker registers tsx's loader itself: a parent's loader hooks do not reach

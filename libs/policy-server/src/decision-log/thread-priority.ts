@@ -1,9 +1,6 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
-/** The nice value of the decision-log worker thread: the lowest priority there is. */
-export const DECISION_LOG_WORKER_NICE = 19;
-
 /**
  * Gives the calling thread a lower scheduling priority. On Linux a thread is a task with a nice
  * value of its own, named by /proc/thread-self; raising one's own nice needs no privilege.
@@ -13,7 +10,7 @@ export function lowerThreadPriority(nice: number): boolean {
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
     if (!Number.isInteger(tid) || tid <= 0) return false;
-    setPriority(tid, nice);
+    if (nice > 0) setPriority(tid, nice);
     return true;
   } catch {
     return false;

@@ -1,7 +1,7 @@
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { maskEntry, parseMaskRules } from './mask';
 import { opaHttpSink } from './opa-http-sink';
-import { DECISION_LOG_WORKER_NICE, lowerThreadPriority } from './thread-priority';
+import { lowerThreadPriority } from './thread-priority';
 import { WORKER_KIND, type DecisionLogShipping, type DecisionLogWorkerData, type FromWorker, type ShippingProgress, type ToWorker } from './shipping';
 import type { DecisionLogEntry } from './types';
 
@@ -65,12 +65,11 @@ export function isDecisionLogWorker(): boolean {
  */
 export function runDecisionLogWorker(): Promise<never> {
   if (!isDecisionLogWorker()) throw new Error('runDecisionLogWorker must run in the decision-log worker thread');
-  // The request thread never waits behind this one: the sidecar answers on one thread, so the
-  // worker runs on what is left of the CPUs. Both at the same priority, its bursts (a 500-entry job
-  // is serialised and compressed at once) raised the decision p99 at one connection from ~0.5 to
-  // ~1.5 ms (bench:policy); if the CPUs are all busy, entries wait in the bounded buffer.
-  lowerThreadPriority(DECISION_LOG_WORKER_NICE);
   const data = workerData as DecisionLogWorkerData;
+  // The sidecar answers on one thread and this one takes what is left of the CPUs: at a lower
+  // priority, the request thread never waits behind its bursts (a 500-entry job is serialised and
+  // compressed at once). See DEFAULT_WORKER_NICE.
+  lowerThreadPriority(data.nice);
   const port = parentPort as MessagePort;
   const send = (message: FromWorker) => port.postMessage(message);
   const log: WorkerLog = (level, msg, fields) => send({ type: 'log', level, msg, fields: plain(fields) });

@@ -68,15 +68,18 @@ describe('DecisionLogger shipping from a worker thread', { timeout: 60_000 }, ()
     expect(metrics.render()).toMatch(/decision_logs_shipped_total 2/);
   });
 
-  it.runIf(process.platform === 'linux')('runs its worker at the lowest priority, so the request thread never waits behind it', async () => {
+  it.runIf(process.platform === 'linux')('runs its worker at a lower priority (nice 5 unless told), so the request thread never waits behind it', async () => {
     const logs = await startTestLogService();
     open.push(logs);
-    const before = threadsAtNice(19);
+    const before = { 5: threadsAtNice(5), 12: threadsAtNice(12) };
     const dl = workerLogger(logs.url);
-    open.push(dl);
+    const told = new DecisionLogger({ logger, shipping: { kind: 'opa-http', options: { url: logs.url, minDelaySeconds: 3600, maxDelaySeconds: 3600 } }, workerNice: 12 });
+    open.push(dl, told);
     dl.log(entry(1));
-    await dl.flush();
-    expect(threadsAtNice(19)).toBe(before + 1);
+    told.log(entry(2));
+    await Promise.all([dl.flush(), told.flush()]);
+    expect(threadsAtNice(5)).toBe(before[5] + 1);
+    expect(threadsAtNice(12)).toBe(before[12] + 1);
     expect(threadsAtNice(0)).toBeGreaterThan(0);
   });
 
