@@ -3,6 +3,7 @@ import { AUDIT_QUEUE_PREFIX_DEFAULT, AUDIT_QUEUE_PREFIX_VARIABLE } from '@cloud-
 import { ConfigError, env, isProduction, readConfig, requireHashTaggedPrefix, requireInProduction, shutdownConfigShape } from '@cloud-stack/service-kit';
 import { EMPTY_OPA_CONFIG, readOpaConfigFile, readOpaConfigText, type OpaConfig } from './config/opa-config';
 import { checkDecisionLogConfig, decisionLogServiceConfigShape } from './decision-log/config';
+import { DEFAULT_WORKER_NICE } from './decision-log/shipping';
 
 export const policyServerConfigShape = {
   PORT: env.port(8181),
@@ -58,11 +59,10 @@ export const policyServerConfigShape = {
   /** Shutdown waits at most this long for the audit queue to take the last decision logs (within SHUTDOWN_TIMEOUT_MS). */
   DECISION_LOG_CLOSE_TIMEOUT_MS: env.int(3000, 1),
   /**
-   * Nice value of the decision-log worker thread (Linux), 0-19: above 0 a decision never waits
-   * behind it; the higher, the less CPU it gets when the CPUs are busy, and at 10 or more the last
-   * logs could miss DECISION_LOG_CLOSE_TIMEOUT_MS at SIGTERM on a saturated machine.
+   * Nice value of the decision-log worker thread (Linux), 0-19: the higher, the less a decision
+   * waits behind it, and the less CPU it gets when the CPUs are busy (see DEFAULT_WORKER_NICE).
    */
-  DECISION_LOG_WORKER_NICE: env.int(5).refine((n) => n <= 19, 'at most 19'),
+  DECISION_LOG_WORKER_NICE: env.int(DEFAULT_WORKER_NICE).refine((n) => n <= 19, 'at most 19'),
   ...decisionLogServiceConfigShape,
   /** This instance's id in decision-log labels (OPA's `labels.id`). */
   INSTANCE_ID: env.string(hostname()),

@@ -8,6 +8,12 @@ describe('decision-log service configuration (environment)', () => {
     expect(() => readPolicyServerConfig({ DECISION_LOG_SINK: 'http' })).toThrow(/DECISION_LOG_SERVICE_URL/);
   });
 
+  it('takes a worker nice value from 0 to 19 (default 5), and names the variable otherwise', () => {
+    expect(readPolicyServerConfig({}).DECISION_LOG_WORKER_NICE).toBe(5);
+    expect(readPolicyServerConfig({ DECISION_LOG_WORKER_NICE: '19' }).DECISION_LOG_WORKER_NICE).toBe(19);
+    for (const bad of ['20', '-1', 'low']) expect(() => readPolicyServerConfig({ DECISION_LOG_WORKER_NICE: bad })).toThrow(/DECISION_LOG_WORKER_NICE/);
+  });
+
   it('maps the variables onto the sink’s OPA-named options', () => {
     const config = readPolicyServerConfig({
       DECISION_LOG_SINK: 'http',
