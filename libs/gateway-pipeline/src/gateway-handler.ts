@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Route, RouteMatch } from '@cloud-stack/gateway-routing';
 import { HttpProblem, type Counter, type Histogram } from '@cloud-stack/service-kit';
-import { ANONYMOUS, type GatewayContext } from './context';
+import { requestContext, type GatewayContext } from './context';
 import { buildRouteProxy, type ProxyDeps, type UpstreamAgents } from './proxy/proxy';
 import { readCorrelation } from './request/correlation';
 import { inspectRequest, isDefect } from './request/inspect';
@@ -81,7 +81,7 @@ export function requestBeginner(deps: GatewayHandlerDeps): (req: IncomingMessage
     if (match.kind === 'none') return new HttpProblem(404, `no route for ${method} ${inspected.path}`);
     if (match.kind === 'method_not_allowed') return new HttpProblem(405, `${method} is not allowed here`, { headers: { Allow: match.allow.join(', ') } });
     const route = match.route;
-    const ctx: GatewayContext = {
+    const ctx = requestContext({
       req,
       res,
       startedAt,
@@ -94,15 +94,7 @@ export function requestBeginner(deps: GatewayHandlerDeps): (req: IncomingMessage
       query: inspected.query,
       host: inspected.host,
       ip: req.socket.remoteAddress ?? null,
-      subject: ANONYMOUS,
-      budget: null,
-      decision: null,
-      sandbox: false,
-      charged: 0,
-      errorCode: null,
-      upstream: null,
-      socketStatus: null,
-    };
+    });
     return { ctx, chain: chainFor(route) };
   };
 }

@@ -1,5 +1,5 @@
-export type { GatewayContext, Subject, BudgetState, DecisionRecord } from './context';
-export { ANONYMOUS } from './context';
+export type { GatewayContext, Subject, BudgetState, DecisionRecord, RequestFacts } from './context';
+export { ANONYMOUS, requestContext } from './context';
 export type { Stage, StageRun } from './stage';
 export { buildStageRuns, runStages } from './stage';
 export { gatewayHandler } from './gateway-handler';

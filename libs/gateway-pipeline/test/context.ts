@@ -1,28 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ANONYMOUS, readCorrelation, type GatewayContext } from '../src/index';
+import { readCorrelation, requestContext, type GatewayContext } from '../src/index';
 
 /** A request's context as the handler builds it before the stages run; `fields` set what a test needs. */
 export function testContext(fields: Pick<GatewayContext, 'req' | 'res' | 'route'> & Partial<GatewayContext>): GatewayContext {
-  return {
-    startedAt: process.hrtime.bigint(),
-    receivedAt: Date.now(),
-    correlation: readCorrelation(fields.req.headers),
-    routeVersion: 1,
-    params: {},
-    path: '/x',
-    query: '',
-    host: 'gw.test',
-    ip: null,
-    subject: ANONYMOUS,
-    budget: null,
-    decision: null,
-    sandbox: false,
-    charged: 0,
-    errorCode: null,
-    upstream: null,
-    socketStatus: null,
-    ...fields,
-  };
+  const { req, res, route } = fields;
+  const start = requestContext({ req, res, route, startedAt: process.hrtime.bigint(), receivedAt: Date.now(), correlation: readCorrelation(req.headers), routeVersion: 1, params: {}, path: '/x', query: '', host: 'gw.test', ip: null });
+  return { ...start, ...fields };
 }
 
 /** A request with no socket and a response that only takes headers (for stages that answer nothing themselves). */

@@ -14,7 +14,7 @@ import { createAuditProducer } from '@cloud-stack/audit-producer';
 import { auditSchemaMigrations, createAuditWriter } from '@cloud-stack/audit-store';
 import { revocationChannel, uuidv7, type AuditEvent } from '@cloud-stack/contracts';
 import { createDb, migrateToLatest, sql, type Kysely } from '@cloud-stack/db';
-import { ANONYMOUS, budgetMigrations, BudgetStore, buildStageRuns, rateLimitStage, runStages, type BudgetSchema, type GatewayContext } from '@cloud-stack/gateway-pipeline';
+import { ANONYMOUS, budgetMigrations, BudgetStore, buildStageRuns, rateLimitStage, requestContext, runStages, type BudgetSchema, type GatewayContext } from '@cloud-stack/gateway-pipeline';
 import { createRouteStore, gatewayRoutingMigrations, RouteSpecSchema, type GatewayRoutingDatabase } from '@cloud-stack/gateway-routing';
 import { createRouteDiscovery, discoveryQueuePrefix, DISCOVERY_QUEUE, scheduleRouteDiscovery } from '@cloud-stack/gateway-admin';
 import { createIdentityClient, tokenHash } from '@cloud-stack/identity-client';
@@ -167,8 +167,7 @@ describe('the audit-writer process on REDIS_URL=redis+cluster://', () => {
 /** A request context as the gateway handler builds it, with a response that records headers. */
 function context(routeSpec: Record<string, unknown>, sub: string): GatewayContext & { headers: Record<string, string> } {
   const headers: Record<string, string> = {};
-  return {
-    headers,
+  const ctx = requestContext({
     req: { headers: {}, method: 'GET' } as IncomingMessage,
     res: { setHeader: (k: string, v: string) => void (headers[k.toLowerCase()] = v) } as unknown as ServerResponse,
     startedAt: 0n,
@@ -181,15 +180,8 @@ function context(routeSpec: Record<string, unknown>, sub: string): GatewayContex
     query: '',
     host: 'h',
     ip: '127.0.0.1',
-    subject: { ...ANONYMOUS, sub, authenticated: true },
-    budget: null,
-    decision: null,
-    sandbox: false,
-    charged: 0,
-    errorCode: null,
-    upstream: null,
-    socketStatus: null,
-  };
+  });
+  return { ...ctx, headers, subject: { ...ANONYMOUS, sub, authenticated: true } };
 }
 
 describe("the gateway's Redis state on a Redis Cluster", () => {
