@@ -73,12 +73,21 @@ describe('the audit producer', () => {
     const producer = createAuditProducer({ connection: redis.url, prefix: redis.prefix, queueName: 'deflated', deflate: true });
     const events = [0, 1, 2].map(event);
     for (const e of events) producer.emit(e);
+    // An event another thread encoded joins the same job as it is; what is not an event's JSON is refused and counted.
+    const encoded = { ...event(3), path: '/v1/東京' };
+    expect(producer.emitEncoded(JSON.stringify(encoded))).toBe(true);
+    expect(producer.emitEncoded('"not an object"')).toBe(false);
     await producer.close();
     const jobs = await openQueue('deflated').getJobs(['waiting']);
     expect(jobs).toHaveLength(1);
     const batch = AuditBatchSchema.parse(jobs[0]!.data);
     expect(batch.events).toBeUndefined();
-    expect(auditBatchEvents(batch)).toEqual(events);
+    expect(auditBatchEvents(batch)).toEqual([...events, encoded]);
+    expect(producer.stats()).toEqual({ emitted: 4, enqueued: 4, dropped: 1, pending: 0 });
+    // A producer that sends plain events has no use for encoded ones.
+    const plain = createAuditProducer({ connection: redis.url, prefix: redis.prefix, queueName: 'plain' });
+    expect(() => plain.emitEncoded(JSON.stringify(encoded))).toThrow(/deflate/);
+    await plain.close();
   });
 
   it('sends what one turn of the event loop emitted as one job, and confirms each event once that job is in Redis', async () => {

@@ -123,18 +123,20 @@ describe('schemas', () => {
 describe('audit batches', () => {
   const batchId = uuidv7();
 
-  it('carry their events plain or deflated, and the two read alike', () => {
-    const events = [event, { ...event, event_id: uuidv7(), path: '/v1/other' }];
+  it('carry their events plain or deflated, and the two read alike (multi-byte UTF-8 included)', () => {
+    const events = [event, { ...event, event_id: uuidv7(), path: '/v1/other' }, { ...event, event_id: uuidv7(), path: '/v1/café/東京/🚀', user_agent: 'naïve\u0000"quoted"' }];
     const plain = AuditBatchSchema.parse({ batch_id: batchId, events });
-    const deflated = AuditBatchSchema.parse({ batch_id: batchId, events_deflated: deflateAuditEvents(events) });
+    const deflated = AuditBatchSchema.parse({ batch_id: batchId, events_deflated: deflateAuditEvents(events.map((e) => JSON.stringify(e))) });
     expect(auditBatchEvents(plain)).toEqual(events);
     expect(auditBatchEvents(deflated)).toEqual(events);
     expect(deflated.events_deflated!.length).toBeLessThan(JSON.stringify(events).length);
+    const one = AuditBatchSchema.parse({ batch_id: batchId, events_deflated: deflateAuditEvents([JSON.stringify(events[2])]) });
+    expect(auditBatchEvents(one)).toEqual([events[2]]);
   });
 
   it('carry exactly one of events and events_deflated', () => {
     expect(AuditBatchSchema.safeParse({ batch_id: batchId }).success).toBe(false);
-    expect(AuditBatchSchema.safeParse({ batch_id: batchId, events: [event], events_deflated: deflateAuditEvents([event]) }).success).toBe(false);
+    expect(AuditBatchSchema.safeParse({ batch_id: batchId, events: [event], events_deflated: deflateAuditEvents([JSON.stringify(event)]) }).success).toBe(false);
     expect(AuditBatchSchema.safeParse({ batch_id: batchId, events: [] }).success).toBe(false);
   });
 

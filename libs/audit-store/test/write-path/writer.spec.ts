@@ -77,7 +77,7 @@ describe('the audit writer', () => {
   it('stores the events of a deflated batch, and dead-letters one whose events_deflated does not inflate', async () => {
     const events = [event(), event()];
     const queue = new Queue('audit', { connection: { url: redis.url }, prefix: redis.prefix });
-    const deflated = await queue.add('batch', { batch_id: uuidv7(), events_deflated: deflateAuditEvents(events) }, { jobId: uuidv7() });
+    const deflated = await queue.add('batch', { batch_id: uuidv7(), events_deflated: deflateAuditEvents(events.map((e) => JSON.stringify(e))) }, { jobId: uuidv7() });
     const broken = await queue.add('batch', { batch_id: uuidv7(), events_deflated: 'bm90IGRlZmxhdGU=' }, { jobId: uuidv7() });
     await eventually(async () => (await deflated.getState()) === 'completed' && (await broken.getState()) === 'completed');
     await queue.close();

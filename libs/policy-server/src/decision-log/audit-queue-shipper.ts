@@ -1,6 +1,5 @@
 import { createAuditProducer } from '@cloud-stack/audit-producer';
 import { bullConnection } from '@cloud-stack/service-kit';
-import { toAuditEvent } from './audit-event';
 import type { AuditQueueShipping } from './shipping';
 import type { Shipper, WorkerLog } from './worker';
 
@@ -10,9 +9,9 @@ function within(ms: number, work: Promise<void>): Promise<void> {
 }
 
 /**
- * The audit queue, driven from the decision-log worker: each entry becomes a `policy_decision`
- * audit event that the shared producer groups into BullMQ jobs (`AuditBatch`). Loaded only when
- * this sink is configured (the producer and its Redis client are heavy to load).
+ * The audit queue, driven from the decision-log worker: each entry arrives as its `policy_decision`
+ * audit event's JSON, which the shared producer groups into BullMQ jobs (`AuditBatch`). Loaded only
+ * when this sink is configured (the producer and its Redis client are heavy to load).
  */
 export function auditQueueShipper(options: AuditQueueShipping, log: WorkerLog): Shipper {
   // A redis+cluster:// REDIS_URL gives one Cluster client, closed after the producer.
@@ -33,8 +32,8 @@ export function auditQueueShipper(options: AuditQueueShipping, log: WorkerLog): 
   });
   const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
   return {
-    // A refused event is counted by the producer itself (its `dropped`).
-    add: (entries) => void entries.forEach((e) => producer.emit(toAuditEvent(e))),
+    // Each is an audit event's JSON (entryEncoder); a refused one is counted by the producer itself (its `dropped`).
+    add: (json) => void json.forEach((event) => producer.emitEncoded(event)),
     flush: () => within(closeTimeoutMs, producer.flush()),
     close: () => within(closeTimeoutMs, producer.close().finally(() => redis.close())),
     progress: () => {

@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger, MetricsRegistry } from '@cloud-stack/service-kit';
+import { entryEncoder } from './encode';
 import { maskEntry, parseMaskRules, type MaskRule } from './mask';
 import type { DeferredMask } from './mask-policy';
 import { DEFAULT_WORKER_NICE, WORKER_KIND, type DecisionLogShipping, type DecisionLogWorkerData, type FromWorker, type ShippingProgress, type ToWorker } from './shipping';
@@ -102,10 +103,11 @@ interface Pipeline {
  * buffer; masking, serialisation and shipping happen elsewhere. When the buffer is full (the sink
  * is slow or down), entries are dropped and counted, never queued without bound.
  *
- * With `shipping` (the audit queue, a remote log service) the sink lives in a worker thread: the
- * request thread hands the entries of one turn of its event loop over in one message, and the
- * worker masks, builds events, serialises and does the I/O. With a `sink` object the entries are
- * shipped on the request thread in batches, one slice per turn (tests, the console sink).
+ * With `shipping` (the audit queue, a remote log service) the sink lives in a worker thread: after
+ * each turn's responses are written the request thread masks and encodes that turn's entries, and
+ * hands what it encoded to the worker every few milliseconds; the worker batches, compresses and
+ * does the I/O. With a `sink` object the entries are shipped on the request thread in batches, one
+ * slice per turn (tests, the console sink).
  */
 export class DecisionLogger {
   private readonly tally: Tally;
@@ -113,9 +115,8 @@ export class DecisionLogger {
 
   constructor(options: DecisionLoggerOptions) {
     this.tally = new Tally(options.metrics);
-    // Parsed here as well, so a bad pointer fails at start-up on the calling thread.
     const rules = parseMaskRules(options.mask ?? []);
-    this.pipeline = 'sink' in options ? new InThreadPipeline(options, rules, this.tally) : new WorkerPipeline(options, this.tally);
+    this.pipeline = 'sink' in options ? new InThreadPipeline(options, rules, this.tally) : new WorkerPipeline(options, rules, this.tally);
   }
 
   /** Entries dropped because the buffer was full or the sink gave up on them (also a metric). */
@@ -161,12 +162,12 @@ class WorkerPipeline implements Pipeline {
   private readonly bufferSize: number;
   private readonly closeTimeoutMs: number;
   private readonly bufferedGauge;
-  /** Entries of this turn of the event loop, encoded together once the turn's responses are written. */
+  /** Entries of this turn of the event loop, encoded once the turn's responses are written. */
   private pending: Held[] = [];
   private immediate: NodeJS.Immediate | undefined;
-  /** Encoded turns (each a JSON array of entries) waiting for the next hand-over to the worker. */
+  /** Encoded entries waiting for the next hand-over to the worker. */
   private encoded: string[] = [];
-  private encodedEntries = 0;
+  private readonly encodeEntry: (entry: DecisionLogEntry) => string;
   private handOver: NodeJS.Timeout | undefined;
   private readonly handOverMs: number;
   private posted = 0;
@@ -180,8 +181,9 @@ class WorkerPipeline implements Pipeline {
   private readonly ready: Promise<void>;
   private onReady: () => void = () => undefined;
 
-  constructor(options: WorkerDecisionLoggerOptions, private readonly tally: Tally) {
+  constructor(options: WorkerDecisionLoggerOptions, rules: readonly MaskRule[], private readonly tally: Tally) {
     this.logger = options.logger;
+    this.encodeEntry = entryEncoder(options.shipping.kind, rules);
     this.bufferSize = options.bufferSize ?? 10_000;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
     this.handOverMs = options.handOverMs ?? 2;
@@ -190,7 +192,6 @@ class WorkerPipeline implements Pipeline {
     const workerData: DecisionLogWorkerData = {
       kind: WORKER_KIND,
       shipping: options.shipping,
-      mask: options.mask ?? [],
       nice: options.workerNice ?? DEFAULT_WORKER_NICE,
     };
     this.worker = url.pathname.endsWith('.ts')
@@ -208,7 +209,7 @@ class WorkerPipeline implements Pipeline {
 
   private get outstanding(): number {
     const p = this.progress;
-    return this.posted + this.encodedEntries + this.pending.length - (p.shipped + p.dropped + p.failed);
+    return this.posted + this.encoded.length + this.pending.length - (p.shipped + p.dropped + p.failed);
   }
 
   log(held: Held): void {
@@ -221,11 +222,12 @@ class WorkerPipeline implements Pipeline {
     // to the worker every `handOverMs`. A message per turn cost the request thread ~25 µs at one
     // connection (postMessage's own work and waking the worker, once per decision); encoding is
     // done per turn so no hand-over is a lump: cloning batches held for 10 ms made lumps (~200 µs
-    // at 6k decisions/s) that raised the p99 of a decision at one connection (bench:policy).
+    // at 6k decisions/s) that raised the p99 of a decision at one connection (bench:policy). Longer
+    // hand-overs are no better: the worker's work then comes in bursts that lengthen that p99.
     this.immediate ??= setImmediate(() => this.encode());
   }
 
-  /** The turn's entries, masked and encoded as one JSON array, joined to what waits for the hand-over. */
+  /** The turn's entries, masked and encoded, joined to what waits for the hand-over. */
   private encode(): void {
     clearImmediate(this.immediate);
     this.immediate = undefined;
@@ -236,20 +238,22 @@ class WorkerPipeline implements Pipeline {
       this.tally.drop(held.length);
       return;
     }
-    const entries = release(held, this.tally);
-    if (entries.length === 0) return;
-    let json: string;
-    try {
-      json = JSON.stringify(entries);
-    } catch (err) {
-      // Not JSON (a value no decision log should hold): these entries only.
-      this.tally.fail(entries.length);
-      this.logger.warn({ err, entries: entries.length }, 'decision log entries could not be encoded for the worker');
-      return;
+    let failed = 0;
+    let error: unknown;
+    for (const entry of release(held, this.tally)) {
+      try {
+        this.encoded.push(this.encodeEntry(entry));
+      } catch (err) {
+        // Not JSON (a value no decision log should hold), or a mask rule that failed: this entry only.
+        failed++;
+        error = err;
+      }
     }
-    this.encoded.push(json);
-    this.encodedEntries += entries.length;
-    this.handOver ??= setTimeout(() => this.post(), this.handOverMs);
+    if (failed > 0) {
+      this.tally.fail(failed);
+      this.logger.warn({ err: error, entries: failed }, 'decision log entries could not be encoded for the worker');
+    }
+    if (this.encoded.length > 0) this.handOver ??= setTimeout(() => this.post(), this.handOverMs);
   }
 
   private post(): void {
@@ -258,15 +262,13 @@ class WorkerPipeline implements Pipeline {
     this.handOver = undefined;
     if (this.encoded.length === 0) return;
     const json = this.encoded;
-    const count = this.encodedEntries;
     this.encoded = [];
-    this.encodedEntries = 0;
     if (!this.alive) {
-      this.tally.drop(count);
+      this.tally.drop(json.length);
       return;
     }
     this.send({ type: 'entries', json });
-    this.posted += count;
+    this.posted += json.length;
   }
 
   private send(message: ToWorker): void {
@@ -300,7 +302,7 @@ class WorkerPipeline implements Pipeline {
   private onExit(): void {
     this.alive = false;
     // Whatever the worker held and had not reported is lost.
-    const lost = this.outstanding - this.pending.length - this.encodedEntries;
+    const lost = this.outstanding - this.pending.length - this.encoded.length;
     if (lost > 0) {
       this.tally.fail(lost);
       this.posted -= lost;

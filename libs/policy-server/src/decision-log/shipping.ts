@@ -33,7 +33,6 @@ export interface ShippingProgress {
 export interface DecisionLogWorkerData {
   readonly kind: typeof WORKER_KIND;
   readonly shipping: DecisionLogShipping;
-  readonly mask: readonly string[];
   /** The worker thread's nice value. */
   readonly nice: number;
 }
@@ -50,7 +49,7 @@ export const DEFAULT_WORKER_NICE = 5;
 export const WORKER_KIND = 'cloud-stack/decision-log-shipper';
 
 export type ToWorker =
-  /** Each string is the JSON array of one turn's entries, handed over together every few milliseconds. */
+  /** Masked entries, each encoded for the target (see entryEncoder), handed over every few milliseconds. */
   | { readonly type: 'entries'; readonly json: readonly string[] }
   | { readonly type: 'flush'; readonly id: number }
   | { readonly type: 'close' };

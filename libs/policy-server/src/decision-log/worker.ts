@@ -1,13 +1,13 @@
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { maskEntry, parseMaskRules } from './mask';
 import { opaHttpSink } from './opa-http-sink';
 import { lowerThreadPriority } from './thread-priority';
 import { WORKER_KIND, type DecisionLogShipping, type DecisionLogWorkerData, type FromWorker, type ShippingProgress, type ToWorker } from './shipping';
 import type { DecisionLogEntry } from './types';
 
-/** The sink as the worker drives it: takes entries, reports what became of them. */
+/** The sink as the worker drives it: takes encoded entries, reports what became of them. */
 export interface Shipper {
-  add(entries: readonly DecisionLogEntry[]): void;
+  /** Entries as the request thread encoded them for this sink (see entryEncoder). */
+  add(json: readonly string[]): void;
   flush(): Promise<void>;
   close(): Promise<void>;
   progress(): Omit<ShippingProgress, 'failed'>;
@@ -45,7 +45,7 @@ async function openShipper(shipping: DecisionLogShipping, log: WorkerLog): Promi
           lastError = err.message;
         },
       });
-      return { add: (entries) => sink.add(entries), flush: () => sink.flush(), close: () => sink.close(), progress: () => sink.stats() };
+      return { add: (json) => sink.add(json.map((entry) => JSON.parse(entry) as DecisionLogEntry)), flush: () => sink.flush(), close: () => sink.close(), progress: () => sink.stats() };
     }
   }
 }
@@ -57,8 +57,8 @@ export function isDecisionLogWorker(): boolean {
 }
 
 /**
- * The worker thread's side: masks the entries the request thread posts, hands them to the sink
- * (which serialises and does the I/O here, off the request thread) and reports progress, so the
+ * The worker thread's side: hands the encoded entries the request thread posts to the sink (which
+ * batches, compresses and does the I/O here, off the request thread) and reports progress, so the
  * request thread can bound what is held and count what was shipped or lost. Runs until the
  * request thread terminates the worker: the promise never settles, so an app entry that is also
  * the worker's (a bundle) can await it and stop there.
@@ -73,7 +73,6 @@ export function runDecisionLogWorker(): Promise<never> {
   const port = parentPort as MessagePort;
   const send = (message: FromWorker) => port.postMessage(message);
   const log: WorkerLog = (level, msg, fields) => send({ type: 'log', level, msg, fields: plain(fields) });
-  const rules = parseMaskRules(data.mask);
   let failed = 0;
   // Messages that arrive while the sink opens wait for it, in order.
   const opening = openShipper(data.shipping, log);
@@ -92,24 +91,14 @@ export function runDecisionLogWorker(): Promise<never> {
 
   const handle = (s: Shipper, message: ToWorker): void => {
     switch (message.type) {
-      case 'entries': {
-        const masked: DecisionLogEntry[] = [];
-        for (const e of message.json.flatMap((json) => JSON.parse(json) as DecisionLogEntry[])) {
-          try {
-            masked.push(maskEntry(rules, e));
-          } catch (err) {
-            failed++;
-            log('warn', 'decision log entry could not be masked; dropped', { err });
-          }
-        }
+      case 'entries':
         try {
-          s.add(masked);
+          s.add(message.json);
         } catch (err) {
-          failed += masked.length;
-          log('warn', 'decision log entries lost', { err, entries: masked.length });
+          failed += message.json.length;
+          log('warn', 'decision log entries lost', { err, entries: message.json.length });
         }
         break;
-      }
       case 'flush':
         void s.flush().finally(() => send({ type: 'flushed', id: message.id, ...progress() }));
         break;
