@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Duplex } from 'node:stream';
-import express, { type Express } from 'express';
+import express from 'express';
 import { createAuditProducer, type AuditProducer } from '@cloud-stack/audit-producer';
 import { type AuditEventInput, type PolicyInput } from '@cloud-stack/contracts';
 import { createDb, migrateToLatest, sql, type Kysely } from '@cloud-stack/db';
@@ -31,6 +31,7 @@ import {
   embeddedPolicyClient,
   gatewayHandler,
   gatewayUpgradeHandler,
+  pipelineFirst,
   policyInputFor,
   PolicyUnavailableError,
   rateLimitStage,
@@ -48,7 +49,8 @@ import { bullConnection, correlationId, createRedisClient, pubSubUrl, errorHandl
 import type { GatewayConfig } from './config';
 
 export interface Gateway {
-  readonly app: Express;
+  /** The HTTP request listener: the gateway's own endpoints and the admin API (an Express app), and every other request through its route's pipeline. */
+  readonly app: RequestListener;
   /** The server's `upgrade` listener: WebSocket through the same pipeline. */
   readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   readonly table: RouteTable;
@@ -62,6 +64,9 @@ export interface Gateway {
   readonly audit: AuditProducer | undefined;
   close(): Promise<void>;
 }
+
+/** Paths one of the gateway's own endpoints may answer (as Express matches them); every other request goes straight to the pipeline. */
+const OWN_PATHS = /^\/(?:health|ready|metrics|__gateway)(?:[/?]|$)/i;
 
 /** The gateway's database: the routing tables and the budget tables. */
 export type GatewayDatabase = GatewayRoutingDatabase & BudgetSchema;
@@ -286,13 +291,15 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
       latency: metrics.histogram('gateway_request_duration_seconds', 'Time from request to response end, by route'),
     },
   };
-  app.use(gatewayHandler(pipeline));
-  app.use(errorHandler(logger));
+  const proxied = gatewayHandler(pipeline);
+  const onError = errorHandler(logger);
+  app.use(proxied);
+  app.use(onError);
   // After the pipeline's metrics are registered, so the first sample sees them all.
   traffic.start();
 
   return {
-    app,
+    app: pipelineFirst(app, OWN_PATHS, proxied, onError),
     upgrade: gatewayUpgradeHandler(pipeline),
     table,
     store,

@@ -3,6 +3,7 @@ export { ANONYMOUS, requestContext } from './context';
 export type { Stage, StageRun } from './stage';
 export { buildStageRuns, runStages } from './stage';
 export { gatewayHandler } from './gateway-handler';
+export { pipelineFirst } from './pipeline-first';
 export { gatewayUpgradeHandler } from './upgrade';
 export type { GatewayHandlerDeps, RouteLookup } from './gateway-handler';
 export { readCorrelation } from './request/correlation';
