@@ -16,6 +16,8 @@ export interface LoadOptions {
   readonly url: string;
   readonly method: 'GET' | 'POST';
   readonly body?: string;
+  /** Extra request headers (an Authorization header, say). */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly connections: number;
   readonly requests: number;
   readonly warmup: number;
@@ -29,10 +31,11 @@ export interface LoadOptions {
 const CLIENT = `
 const { parentPort, workerData } = require('node:worker_threads');
 const net = require('node:net');
-const { url, method, body, connections, requests, warmup } = workerData;
+const { url, method, body, headers, connections, requests, warmup } = workerData;
 const target = new URL(url);
 const port = Number(target.port);
 const head = method + ' ' + target.pathname + target.search + ' HTTP/1.1\\r\\nHost: ' + target.host + '\\r\\nConnection: keep-alive\\r\\n' +
+  Object.entries(headers || {}).map(([k, v]) => k + ': ' + v + '\\r\\n').join('') +
   (body ? 'Content-Type: application/json\\r\\nContent-Length: ' + Buffer.byteLength(body) + '\\r\\n' : '') + '\\r\\n';
 const request = Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body || '', 'utf8')]);
 const CONTENT_LENGTH = /\\r\\ncontent-length: *(\\d+)/i;
