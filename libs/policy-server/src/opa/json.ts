@@ -12,20 +12,34 @@ const ESCAPES: Record<string, string> = {
   '\u2029': '\\u2029',
 };
 
-function str(s: string): string {
-  const q = JSON.stringify(s);
-  return ESCAPE.test(q) ? q.replace(ESCAPE, (c) => ESCAPES[c]!) : q;
-}
-
 /** A value that keeps its key order when written (a Go struct, not a map). */
 export class Ordered {
   constructor(readonly fields: Readonly<Record<string, unknown>>) {}
 }
 
+/** Separators at one nesting level: compact, or indented by `step` under `indent`. */
+interface Layout {
+  readonly open: string;
+  readonly comma: string;
+  readonly close: string;
+  readonly colon: string;
+}
+
+const COMPACT: Layout = { open: '', comma: ',', close: '', colon: ':' };
+
+function layout(indent: string, step: string): Layout {
+  if (!step) return COMPACT;
+  const inner = indent + step;
+  return { open: `\n${inner}`, comma: `,\n${inner}`, close: `\n${indent}`, colon: ': ' };
+}
+
+// Strings are written by JSON.stringify and Go's HTML escapes applied once to the whole text: the
+// escaped characters can only occur inside strings. Built by concatenation, not map/join: this
+// writes every decision's response (bench:policy).
 function write(v: unknown, indent: string, step: string, sortKeys: boolean): string {
   switch (typeof v) {
     case 'string':
-      return str(v);
+      return JSON.stringify(v);
     case 'number':
       return Number.isFinite(v) ? String(v) : 'null';
     case 'bigint':
@@ -38,33 +52,35 @@ function write(v: unknown, indent: string, step: string, sortKeys: boolean): str
       return 'null';
   }
   if (v === null) return 'null';
-  const inner = step ? indent + step : '';
-  const nl = step ? '\n' : '';
-  const sep = step ? ': ' : ':';
   if (Array.isArray(v) || v instanceof Set) {
-    const items = [...(v as Iterable<unknown>)];
+    const items = Array.isArray(v) ? (v as readonly unknown[]) : [...(v as Set<unknown>)];
     if (items.length === 0) return '[]';
-    return `[${nl}${items.map((x) => inner + write(x, inner, step, true)).join(`,${nl}`)}${nl}${indent}]`;
+    const inner = step ? indent + step : '';
+    const l = layout(indent, step);
+    let out = '[' + l.open;
+    for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : l.comma) + write(items[i], inner, step, true);
+    return out + l.close + ']';
   }
-  if (v instanceof Ordered) return writeObject(v.fields, false, indent, inner, nl, sep, step);
+  if (v instanceof Ordered) return writeObject(v.fields, false, indent, step);
   const toJSON = (v as { toJSON?: () => unknown }).toJSON;
   if (typeof toJSON === 'function') return write(toJSON.call(v), indent, step, sortKeys);
-  return writeObject(v as Record<string, unknown>, sortKeys, indent, inner, nl, sep, step);
+  return writeObject(v as Record<string, unknown>, sortKeys, indent, step);
 }
 
-function writeObject(
-  o: Readonly<Record<string, unknown>>,
-  sortKeys: boolean,
-  indent: string,
-  inner: string,
-  nl: string,
-  sep: string,
-  step: string,
-): string {
-  const keys = Object.keys(o).filter((k) => o[k] !== undefined);
-  if (sortKeys) keys.sort(compareKeys);
-  if (keys.length === 0) return '{}';
-  return `{${nl}${keys.map((k) => `${inner}${str(k)}${sep}${write(o[k], inner, step, true)}`).join(`,${nl}`)}${nl}${indent}}`;
+function writeObject(o: Readonly<Record<string, unknown>>, sortKeys: boolean, indent: string, step: string): string {
+  const keys = Object.keys(o);
+  // The engine's objects arrive with their keys in order already; integer-like keys are where
+  // JavaScript's own property order and Go's byte order part.
+  if (sortKeys && !inOrder(keys)) keys.sort(compareKeys);
+  const inner = step ? indent + step : '';
+  const l = layout(indent, step);
+  let out = '';
+  for (const k of keys) {
+    const value = o[k];
+    if (value === undefined) continue;
+    out += (out === '' ? l.open : l.comma) + JSON.stringify(k) + l.colon + write(value, inner, step, true);
+  }
+  return out === '' ? '{}' : '{' + out + l.close + '}';
 }
 
 // Go sorts map keys by their UTF-8 bytes; for strings without surrogates that is code-unit order.
@@ -72,7 +88,13 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+function inOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
+  return true;
+}
+
 /** Serialises `value` the way OPA's HTTP writer does, including the trailing newline. */
 export function opaJson(value: unknown, pretty = false): string {
-  return write(value, '', pretty ? '  ' : '', true) + '\n';
+  const text = write(value, '', pretty ? '  ' : '', true);
+  return (ESCAPE.test(text) ? text.replace(ESCAPE, (c) => ESCAPES[c]!) : text) + '\n';
 }
