@@ -43,6 +43,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8181)+'/health?bundles').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # main.js starts OpenTelemetry before it imports the service (dist/chunks/), so http, express,
 # pg and ioredis are instrumented; spans go out when OTEL_EXPORTER_OTLP_ENDPOINT is set.
-# A fixed 64 MB young generation: decisions allocate short-lived objects (~19 KB each), and
-# rarer scavenges keep GC pauses out of most of the decision latency tail.
-CMD ["node", "--min-semi-space-size=64", "--max-semi-space-size=64", "--enable-source-maps", "dist/main.js"]
+# A fixed 32 MB young generation: decisions allocate short-lived objects, and rarer scavenges
+# keep GC pauses out of most of the decision latency tail (apps/policy-sidecar/README.md: why 32).
+CMD ["node", "--min-semi-space-size=32", "--max-semi-space-size=32", "--enable-source-maps", "dist/main.js"]

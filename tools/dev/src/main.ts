@@ -219,7 +219,7 @@ async function main(): Promise<number> {
         port: s.port,
         env: env[s.name],
         // As in its image: a fixed young generation keeps GC out of the decision latency tail.
-        nodeFlags: s.name === 'policy-sidecar' ? ['--min-semi-space-size=64', '--max-semi-space-size=64'] : [],
+        nodeFlags: s.name === 'policy-sidecar' ? ['--min-semi-space-size=32', '--max-semi-space-size=32'] : [],
       };
       services.push(startService(spec, i));
     });
