@@ -84,6 +84,29 @@ describe('rate limit (GCRA in Redis)', () => {
     expect(leaseSize([100_000_000, 1_000_000_000])).toBe(50);
   });
 
+  it('lets the misses of one subject that come together share one lease round trip', async () => {
+    const stage = rateLimitStage({ redis, prefix: `${redisPrefix.prefix}:` });
+    const calls = { n: 0 };
+    const client = redis as unknown as { gatewayGcra: (...a: unknown[]) => Promise<unknown> };
+    const gcra = client.gatewayGcra;
+    client.gatewayGcra = (...a: unknown[]) => (calls.n++, gcra.apply(redis, a));
+    try {
+      // Leases of 10 cells: 40 requests at once need 4 round trips, not one each (each of which
+      // took 10 cells in Redis that the next lease replaced).
+      const spec = { id: 'rl.herd', rate_limit: { per_minute: 1000 } };
+      const all = await Promise.all(Array.from({ length: 40 }, () => outcome(context(spec, { sub: 'herd', authenticated: true }), [stage])));
+      expect(all.every((s) => s === 200)).toBe(true);
+      expect(calls.n).toBe(4);
+      // Another worker's first lease shows what Redis counted: 40 cells, then its own 10.
+      const other = context(spec, { sub: 'herd', authenticated: true });
+      expect(await outcome(other, [rateLimitStage({ redis, prefix: `${redisPrefix.prefix}:` })])).toBe(200);
+      expect(Number(other.headers['ratelimit-remaining'])).toBeGreaterThanOrEqual(959);
+      expect(Number(other.headers['ratelimit-remaining'])).toBeLessThanOrEqual(961);
+    } finally {
+      client.gatewayGcra = gcra;
+    }
+  });
+
   it('fails open or closed as the route says when Redis does not answer', async () => {
     const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     dead.on('error', () => undefined);
