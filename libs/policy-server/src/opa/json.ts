@@ -17,20 +17,21 @@ export class Ordered {
   constructor(readonly fields: Readonly<Record<string, unknown>>) {}
 }
 
-/** Separators at one nesting level: compact, or indented by `step` under `indent`. */
+/** One nesting level: its members' indent, and the separators around them (compact: all empty but `,` and `:`). */
 interface Layout {
+  readonly inner: string;
   readonly open: string;
   readonly comma: string;
   readonly close: string;
   readonly colon: string;
 }
 
-const COMPACT: Layout = { open: '', comma: ',', close: '', colon: ':' };
+const COMPACT: Layout = { inner: '', open: '', comma: ',', close: '', colon: ':' };
 
 function layout(indent: string, step: string): Layout {
   if (!step) return COMPACT;
   const inner = indent + step;
-  return { open: `\n${inner}`, comma: `,\n${inner}`, close: `\n${indent}`, colon: ': ' };
+  return { inner, open: `\n${inner}`, comma: `,\n${inner}`, close: `\n${indent}`, colon: ': ' };
 }
 
 // Strings are written by JSON.stringify and Go's HTML escapes applied once to the whole text: the
@@ -55,10 +56,9 @@ function write(v: unknown, indent: string, step: string, sortKeys: boolean): str
   if (Array.isArray(v) || v instanceof Set) {
     const items = Array.isArray(v) ? (v as readonly unknown[]) : [...(v as Set<unknown>)];
     if (items.length === 0) return '[]';
-    const inner = step ? indent + step : '';
     const l = layout(indent, step);
     let out = '[' + l.open;
-    for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : l.comma) + write(items[i], inner, step, true);
+    for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : l.comma) + write(items[i], l.inner, step, true);
     return out + l.close + ']';
   }
   if (v instanceof Ordered) return writeObject(v.fields, false, indent, step);
@@ -72,13 +72,12 @@ function writeObject(o: Readonly<Record<string, unknown>>, sortKeys: boolean, in
   // The engine's objects arrive with their keys in order already; integer-like keys are where
   // JavaScript's own property order and Go's byte order part.
   if (sortKeys && !inOrder(keys)) keys.sort(compareKeys);
-  const inner = step ? indent + step : '';
   const l = layout(indent, step);
   let out = '';
   for (const k of keys) {
     const value = o[k];
     if (value === undefined) continue;
-    out += (out === '' ? l.open : l.comma) + JSON.stringify(k) + l.colon + write(value, inner, step, true);
+    out += (out === '' ? l.open : l.comma) + JSON.stringify(k) + l.colon + write(value, l.inner, step, true);
   }
   return out === '' ? '{}' : '{' + out + l.close + '}';
 }
