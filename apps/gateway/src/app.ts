@@ -45,12 +45,14 @@ import {
   type PendingEvents,
   type PolicyClient,
 } from '@cloud-stack/gateway-pipeline';
-import { bullConnection, correlationId, createRedisClient, pubSubUrl, errorHandler, healthHandler, HttpProblem, metricsHandler, MetricsRegistry, readyHandler, type Logger, type ReadinessCheck } from '@cloud-stack/service-kit';
+import { bullConnection, correlationId, createRedisClient, pubSubUrl, errorHandler, healthHandler, HttpProblem, type ExpressPrototypes, metricsHandler, MetricsRegistry, readyHandler, type Logger, type ReadinessCheck } from '@cloud-stack/service-kit';
 import type { GatewayConfig } from './config';
 
 export interface Gateway {
   /** The HTTP request listener: the gateway's own endpoints and the admin API (an Express app), and every other request through its route's pipeline. */
   readonly app: RequestListener;
+  /** The Express app behind `app`, whose prototypes the server gives each request and response (startServer's `express`). */
+  readonly express: ExpressPrototypes;
   /** The server's `upgrade` listener: WebSocket through the same pipeline. */
   readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   readonly table: RouteTable;
@@ -300,6 +302,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
 
   return {
     app: pipelineFirst(app, OWN_PATHS, proxied, onError),
+    express: app,
     upgrade: gatewayUpgradeHandler(pipeline),
     table,
     store,

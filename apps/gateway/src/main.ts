@@ -47,6 +47,7 @@ if (cluster.isPrimary && workers > 1) {
   const { createGateway } = await import('./app');
   const gateway = await createGateway(config, logger);
   const running = await startServer(gateway.app, {
+    express: gateway.express,
     port: config.PORT,
     host: config.HOST,
     logger,

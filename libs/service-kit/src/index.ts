@@ -19,6 +19,8 @@ export { jsonBody, jsonDepthExceeded, MAX_JSON_DEPTH } from './json-body';
 export type { JsonBodyOptions } from './json-body';
 export { startServer } from './server';
 export type { ServerOptions, RunningServer } from './server';
+export { expressBorn } from './express-born';
+export type { ExpressPrototypes } from './express-born';
 export { startTelemetry } from './telemetry';
 export type { Telemetry } from './telemetry';
 export { MetricsRegistry } from './metrics';

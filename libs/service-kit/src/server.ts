@@ -2,6 +2,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from './config';
+import { expressBorn, expressOf, type ExpressPrototypes } from './express-born';
 
 export interface ServerOptions {
   readonly port: number;
@@ -25,6 +26,12 @@ export interface ServerOptions {
   readonly handleSignals?: boolean;
   /** Largest request head accepted; a larger one is answered 431 (Node's default: 16 KiB). */
   readonly maxHeaderSize?: number;
+  /**
+   * The Express app behind `app` when `app` is a listener in front of one (default: `app` itself
+   * if it is an Express app): requests and responses are created with its prototypes (see
+   * `expressBorn`).
+   */
+  readonly express?: ExpressPrototypes;
 }
 
 export interface RunningServer {
@@ -76,7 +83,8 @@ async function within(work: () => Promise<unknown>, ms: number, step: string, lo
 /** Listens; on SIGTERM stops accepting, drains in-flight requests, closes resources, exits 0 — all within a budget. */
 export async function startServer(app: RequestListener, options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
-  const server = createServer({ maxHeaderSize: options.maxHeaderSize }, app);
+  const express = options.express ?? expressOf(app);
+  const server = createServer({ maxHeaderSize: options.maxHeaderSize, ...(express && expressBorn(express)) }, app);
   server.on('clientError', answerClientError);
   server.listen(options.port, options.host ?? '0.0.0.0');
   await new Promise<void>((resolve, reject) => {

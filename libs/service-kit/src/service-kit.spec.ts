@@ -191,6 +191,26 @@ describe('startServer', () => {
     expect(order).toEqual(['flushed', 'responded', 'closed']);
   });
 
+  it("creates an Express app's requests and responses with its prototypes, also behind a listener of its own", async () => {
+    const app = createApp({ name: 'born', logger, mount: (a) => a.get('/proto', (req, res) => res.json({ ip: req.ip, path: req.path })) });
+    const direct = await startServer(app, { port: 0, host: '127.0.0.1', logger, handleSignals: false });
+    // A listener in front of the app, as the gateway's: the prototypes come from `express`.
+    const front = await startServer((req, res) => app(req, res), { port: 0, host: '127.0.0.1', logger, handleSignals: false, express: app });
+    // Seen before Express's own re-parenting runs: what node:http created.
+    const born: boolean[] = [];
+    for (const { server } of [direct, front]) server.prependListener('request', (req, res) => born.push(Object.getPrototypeOf(req) === app.request && Object.getPrototypeOf(res) === app.response));
+    try {
+      for (const running of [direct, front]) {
+        const res = await fetch(`http://127.0.0.1:${running.port}/proto?x=1`);
+        expect(await res.json()).toEqual({ ip: '127.0.0.1', path: '/proto' });
+        expect((await fetch(`http://127.0.0.1:${running.port}/nope`)).status).toBe(404);
+      }
+      expect(born).toEqual([true, true, true, true]);
+    } finally {
+      await Promise.all([direct.close(), front.close()]);
+    }
+  });
+
   it('ends the shutdown within its budget when a request and a hook never finish', async () => {
     const ran: string[] = [];
     let reached: () => void = () => undefined;

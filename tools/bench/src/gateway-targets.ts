@@ -1,13 +1,15 @@
 /**
  * The gateway benchmark's baselines, one per process (as the gateway runs): the upstream itself,
  * a bare node:http proxy, and a bare express-http-proxy with the gateway's own transport settings
- * (keep-alive agent, stream mode, no body parsing) and nothing else.
+ * (keep-alive agent, stream mode, no body parsing, requests created with Express's prototypes) and
+ * nothing else; `bare-ehp-plain` is the same on a server made the usual way (`createServer(app)`).
  *
- *   TARGET=upstream|bare-node|bare-ehp PORT=… UPSTREAM=http://127.0.0.1:… node --import tsx gateway-targets.ts
+ *   TARGET=upstream|bare-node|bare-ehp|bare-ehp-plain PORT=… UPSTREAM=http://127.0.0.1:… node --import tsx gateway-targets.ts
  */
 import { Agent, createServer, request } from 'node:http';
 import express from 'express';
 import proxy from 'express-http-proxy';
+import { expressBorn } from '@cloud-stack/service-kit';
 
 // Exiting through process.exit lets --cpu-prof (BENCH_PROFILE_DIR) write the profile.
 process.on('SIGTERM', () => process.exit(0));
@@ -42,7 +44,7 @@ if (target === 'upstream') {
     out.on('error', () => res.writeHead(502).end());
     req.pipe(out);
   }));
-} else if (target === 'bare-ehp') {
+} else if (target === 'bare-ehp' || target === 'bare-ehp-plain') {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const app = express();
   app.disable('x-powered-by');
@@ -56,7 +58,7 @@ if (target === 'upstream') {
       },
     }),
   );
-  listen(createServer(app));
+  listen(target === 'bare-ehp' ? createServer(expressBorn(app), app) : createServer(app));
 } else {
   process.stderr.write(`unknown TARGET ${String(target)}\n`);
   process.exit(2);

@@ -1,7 +1,8 @@
 /**
  * Gateway benchmark. In one run, each behind the same upstream and each its own process (one core's
  * worth, as on Cloud Run): the upstream directly, a bare node:http proxy, a bare express-http-proxy
- * with the gateway's transport settings, and the gateway with its full pipeline on an authenticated
+ * with the gateway's transport and server settings (and the same on a server made the usual way:
+ * `bare_ehp_plain`), and the gateway with its full pipeline on an authenticated
  * route (cached introspection and decision, rate limit, budget stage, audit enqueue) in both policy
  * modes; also the gateway without audit, without rate limit, without both, and with no caches (`cold`: every
  * request introspected at identity and decided by the sidecar). Targets alternate over rounds and
@@ -151,7 +152,7 @@ async function main(): Promise<void> {
     const identityDb = await createTestDatabase(ADMIN_URL, 'bench_gw_identity');
     const gatewayDb = await createTestDatabase(ADMIN_URL, 'bench_gw');
     databases.push(identityDb, gatewayDb);
-    const ports = { identity: await freePort(), sidecar: await freePort(), upstream: await freePort(), node: await freePort(), ehp: await freePort() };
+    const ports = { identity: await freePort(), sidecar: await freePort(), upstream: await freePort(), node: await freePort(), ehp: await freePort(), ehpPlain: await freePort() };
 
     const identityEnv = { DATABASE_URL: identityDb.url, REDIS_URL, REDIS_PREFIX: prefix, AUDIT_EVENTS: 'none', SCRYPT_LOG_N: '8' };
     await runProcess('apps/identity/src/cli.ts', ['seed'], identityEnv);
@@ -171,7 +172,8 @@ async function main(): Promise<void> {
     const upstream = start('upstream', 'tools/bench/src/gateway-targets.ts', ports.upstream, { TARGET: 'upstream' });
     const bareNode = start('bare-node', 'tools/bench/src/gateway-targets.ts', ports.node, { TARGET: 'bare-node', UPSTREAM: upstream.url });
     const bareEhp = start('bare-ehp', 'tools/bench/src/gateway-targets.ts', ports.ehp, { TARGET: 'bare-ehp', UPSTREAM: upstream.url });
-    await Promise.all([waitForReady(identity, '/ready', READY_MS), waitForReady(sidecar, '/health', READY_MS), ...[upstream, bareNode, bareEhp].map((p) => waitForReady(p, '/health', READY_MS))]);
+    const bareEhpPlain = start('bare-ehp-plain', 'tools/bench/src/gateway-targets.ts', ports.ehpPlain, { TARGET: 'bare-ehp-plain', UPSTREAM: upstream.url });
+    await Promise.all([waitForReady(identity, '/ready', READY_MS), waitForReady(sidecar, '/health', READY_MS), ...[upstream, bareNode, bareEhp, bareEhpPlain].map((p) => waitForReady(p, '/health', READY_MS))]);
 
     // Routes: the same authenticated read, with the full pipeline and without audit and rate limit.
     const routes = {
@@ -230,6 +232,7 @@ async function main(): Promise<void> {
       direct: { url: `${upstream.url}/full/1`, headers: {}, server: upstream },
       bare_node: { url: `${bareNode.url}/full/1`, headers: {}, server: bareNode },
       bare_ehp: { url: `${bareEhp.url}/full/1`, headers: {}, server: bareEhp },
+      bare_ehp_plain: { url: `${bareEhpPlain.url}/full/1`, headers: {}, server: bareEhpPlain },
       gateway: { url: `${gateways.sidecar.url}/full/1`, headers: auth, server: gateways.sidecar },
       gateway_minimal: { url: `${gateways.sidecar.url}/minimal/1`, headers: auth, server: gateways.sidecar },
       gateway_no_audit: { url: `${gateways.sidecar.url}/no-audit/1`, headers: auth, server: gateways.sidecar },
@@ -281,12 +284,15 @@ async function main(): Promise<void> {
       gateway_rps: Math.round(m.gateway.rps),
       bare_ehp_rps: Math.round(m.bare_ehp.rps),
       bare_node_rps: Math.round(m.bare_node.rps),
+      bare_ehp_plain_rps: Math.round(m.bare_ehp_plain.rps),
       direct_rps: Math.round(m.direct.rps),
       embedded_rps: Math.round(m.embedded.rps),
       gateway_minimal_rps: Math.round(m.gateway_minimal.rps),
       cold_rps: Math.round(m.cold.rps),
       ratio_to_bare_ehp: ratio(m.gateway.rps, m.bare_ehp.rps),
       ratio_to_bare_node: ratio(m.gateway.rps, m.bare_node.rps),
+      // Against express-http-proxy on a server made the usual way, which re-parents each request (see expressBorn).
+      ratio_to_bare_ehp_plain: ratio(m.gateway.rps, m.bare_ehp_plain.rps),
       embedded_ratio_to_bare_ehp: ratio(m.embedded.rps, m.bare_ehp.rps),
       audit_rate_limit_ratio: ratio(m.gateway.rps, m.gateway_minimal.rps),
       audit_ratio: ratio(m.gateway.rps, m.gateway_no_audit.rps),

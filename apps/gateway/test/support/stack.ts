@@ -99,7 +99,7 @@ export function useGatewayStack(options: StackOptions): Stack {
     await gateway.table.reload();
     for (const [agent, cap] of Object.entries(options.budgets ?? {})) await gateway.budgets.setCap(agent, null, cap);
     await gateway.health.probeAll();
-    const server = await startServer(gateway.app, { port: 0, host: '127.0.0.1', logger: createLogger('gateway-test', 'silent'), handleSignals: false, maxHeaderSize: config.MAX_HEADER_BYTES });
+    const server = await startServer(gateway.app, { express: gateway.express, port: 0, host: '127.0.0.1', logger: createLogger('gateway-test', 'silent'), handleSignals: false, maxHeaderSize: config.MAX_HEADER_BYTES });
     server.server.on('upgrade', gateway.upgrade);
     state = { gateway, server, sidecar, ups, replicas: [] };
   }, 120_000);
@@ -170,7 +170,7 @@ export function useGatewayStack(options: StackOptions): Stack {
       const s = get();
       const config = readGatewayConfig(gatewayEnv(identity.url, s.sidecar?.url ?? 'http://127.0.0.1:1'));
       const gateway = await createGateway({ ...config, GATEWAY_MIGRATE_ON_START: false }, createLogger('gateway-replica', 'silent'));
-      const server = await startServer(gateway.app, { port: 0, host: '127.0.0.1', logger: createLogger('gateway-replica', 'silent'), handleSignals: false });
+      const server = await startServer(gateway.app, { express: gateway.express, port: 0, host: '127.0.0.1', logger: createLogger('gateway-replica', 'silent'), handleSignals: false });
       const close = async () => {
         await server.close();
         await gateway.close();
