@@ -176,6 +176,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
         maxBuffered: config.AUDIT_BUFFER_EVENTS,
         coming: () => unaudited.count,
         gatherMs: config.AUDIT_GATHER_MS,
+        lingerMs: config.AUDIT_LINGER_MS ?? (config.AUDIT_HOLD_MS > 0 ? 0 : 5),
         logger,
         metrics,
       })

@@ -50,13 +50,21 @@ export const gatewayConfigShape = {
   /**
    * Longest a response's last bytes wait for its audit event to be in Redis (so a SIGKILL cannot
    * lose the event of an answered request); past it the response ends and the event stays buffered.
+   * 0 (default): audit never delays a response; a SIGKILL can lose the events of the last few
+   * milliseconds (AUDIT_LINGER_MS plus a round trip), a SIGTERM loses none.
    */
-  AUDIT_HOLD_MS: env.int(10, 0),
+  AUDIT_HOLD_MS: env.int(0, 0),
   /**
    * Longest an audit batch waits for the events of requests still in progress, so that under load
    * one enqueue carries many events; a lone request's event never waits for it.
    */
   AUDIT_GATHER_MS: env.int(2, 0),
+  /**
+   * How long an audit batch's first event waits for company before the batch is sent (0: one turn
+   * of the event loop). Under light traffic each event would otherwise be its own enqueue. Default
+   * 5 ms, or 0 with AUDIT_HOLD_MS set (a held response would wait as long).
+   */
+  AUDIT_LINGER_MS: z.coerce.number().int().min(0).optional(),
   /** HMAC secret for X-Gateway-Signature on upstream requests; unset = identity headers unsigned. */
   UPSTREAM_SIGNING_SECRET: env.optionalString(),
   MAX_BODY_BYTES: env.int(10 * 1024 * 1024, 1),

@@ -14,8 +14,8 @@
  *   npm run bench:gateway        (BENCH_DURATION=5 s per run, BENCH_ROUNDS=3, BENCH_CONNECTIONS=10, BENCH_C1_REQUESTS=5000;
  *                                 BENCH_PROFILE_DIR=dir writes each gateway's CPU profile, and bare ehp's;
  *                                 BENCH_TARGETS=gateway,embedded measures only those;
- *                                 BENCH_AUDIT_HOLD_MS=N and BENCH_AUDIT_GATHER_MS=N run the gateways with
- *                                 AUDIT_HOLD_MS=N and AUDIT_GATHER_MS=N;
+ *                                 BENCH_AUDIT_HOLD_MS=N, BENCH_AUDIT_LINGER_MS=N and BENCH_AUDIT_GATHER_MS=N
+ *                                 run the gateways with AUDIT_HOLD_MS=N, AUDIT_LINGER_MS=N and AUDIT_GATHER_MS=N;
  *                                 BENCH_INSTRUCTIONS=N runs the proxies and gateways under valgrind's
  *                                 callgrind and counts the instructions of N requests per target:
  *                                 slow, but the same on a busy machine as on a quiet one)
@@ -206,6 +206,7 @@ async function main(): Promise<void> {
       WEB_CONCURRENCY: '1',
       ...(process.env.BENCH_AUDIT_HOLD_MS ? { AUDIT_HOLD_MS: process.env.BENCH_AUDIT_HOLD_MS } : {}),
       ...(process.env.BENCH_AUDIT_GATHER_MS ? { AUDIT_GATHER_MS: process.env.BENCH_AUDIT_GATHER_MS } : {}),
+      ...(process.env.BENCH_AUDIT_LINGER_MS ? { AUDIT_LINGER_MS: process.env.BENCH_AUDIT_LINGER_MS } : {}),
     };
     await runProcess('apps/gateway/src/cli.ts', ['apply', routeFile, '--activate'], gatewayEnv);
     await runProcess('apps/gateway/src/cli.ts', ['budget', 'agent-prod-001', '1000000000'], gatewayEnv);
@@ -298,8 +299,7 @@ async function main(): Promise<void> {
       audit_ratio: ratio(m.gateway.rps, m.gateway_no_audit.rps),
       rate_limit_ratio: ratio(m.gateway.rps, m.gateway_no_rate_limit.rps),
       p99_added_ms_c1: Math.round((m.gateway_c1.p99 - m.direct_c1.p99) * 100) / 100,
-      // Without audit and rate limit: at one connection every event is its own BullMQ add, and the
-      // response waits for it (AUDIT_HOLD_MS).
+      // Without audit and rate limit: what they add at one connection, where batches are smallest.
       p99_added_ms_c1_minimal: Math.round((m.gateway_minimal_c1.p99 - m.direct_c1.p99) * 100) / 100,
       audit_rate_limit_ratio_c1: ratio(m.gateway_c1.rps, m.gateway_minimal_c1.rps),
       // The same ratios from CPU per request: what one core sustains, unaffected by the machine's other load.

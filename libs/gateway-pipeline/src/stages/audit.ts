@@ -96,12 +96,12 @@ function keepBackLastWrite(res: { write: Write; getHeader(name: string): unknown
 
 /**
  * One event per request, recorded when the response is being ended (status and duration are known
- * then) or, for a client that went away first, when the connection closes. The response's last
- * bytes (its `end`, and with a Content-Length the write that completes it) wait until the event is
- * in Redis, so a client never has a whole answer whose event a crash of this process could still
- * lose; the wait is bounded by `holdMs`, after which (Redis slow or away) the response ends anyway
- * and the event stays with the producer. A WebSocket's response is its socket: its `end` (a
- * refusal, or the upstream closing) waits the same way.
+ * then) or, for a client that went away first, when the connection closes. With `holdMs` above 0
+ * the response's last bytes (its `end`, and with a Content-Length the write that completes it)
+ * wait until the event is in Redis, so a client never has a whole answer whose event a crash of
+ * this process could still lose; the wait is bounded by `holdMs`, after which (Redis slow or away)
+ * the response ends anyway and the event stays with the producer. A WebSocket's response is its
+ * socket: its `end` (a refusal, or the upstream closing) waits the same way.
  * Registered first in the pipeline so that refusals by later stages are recorded too: a denial is
  * a `policy_violation` with its reasons.
  */
